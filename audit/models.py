@@ -1,0 +1,241 @@
+"""Units, users, roles and login sessions.
+
+Units are the region's health-care units followed up under Hälsoval (DOMAIN.md "The units"):
+hälsocentraler, sjukstugor and filialer. Users carry one or more role assignments; the unit
+roles (verksamhetschef, vårdcentralspersonal) are bound to a unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from audit.db import Base, UTCDateTime, utcnow
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
+    """A string column holding an enum's values, guarded by a CHECK constraint."""
+    return sa.Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda cls: [member.value for member in cls],
+        validate_strings=True,
+    )
+
+
+class UnitKind(enum.StrEnum):
+    """Enhetstyp: hälsocentral, sjukstuga (primary care with beds, seed 000) or filial (§3.9)."""
+
+    HALSOCENTRAL = "halsocentral"
+    SJUKSTUGA = "sjukstuga"
+    FILIAL = "filial"
+
+
+class Operator(enum.StrEnum):
+    """Driftform: the region's own production (egenregi) or a private provider (§1.3, §2.6)."""
+
+    EGENREGI = "egenregi"
+    PRIVAT = "privat"
+
+
+class Area(enum.StrEnum):
+    """Närsjukvårdsområde: the three areas of the county."""
+
+    UMEA = "umea"
+    SKELLEFTEA = "skelleftea"
+    SODRA_LAPPLAND = "sodra_lappland"
+
+
+class Role(enum.StrEnum):
+    """Roller (DOMAIN.md "Who uses it")."""
+
+    ADMIN = "admin"  # administratör
+    BESTALLARE = "bestallare"  # beställare, Beställarenheten
+    GRANSKARE = "granskare"  # granskare (auditor)
+    VERKSAMHETSCHEF = "verksamhetschef"  # head of a unit, §3.1.1
+    PERSONAL = "personal"  # vårdcentralspersonal of a unit
+    LASARE = "lasare"  # läsare: reports only
+
+    @property
+    def is_unit_role(self) -> bool:
+        """Unit roles are bound to one unit and see only it (and its filialer)."""
+        return self in UNIT_ROLES
+
+
+UNIT_ROLES = frozenset({Role.VERKSAMHETSCHEF, Role.PERSONAL})
+REGION_ROLES = frozenset(set(Role) - UNIT_ROLES)
+
+
+class Unit(Base):
+    """Enhet: a hälsocentral, sjukstuga or filial followed up under Hälsoval (§1, §3.9).
+
+    The flags are the unit attributes the rulebook's obligations depend on. Where the seed
+    documents do not state an attribute, ``assumptions`` says which values are assumed.
+    """
+
+    __tablename__ = "units"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(kind = 'filial') = (main_unit_id IS NOT NULL)", name="filial_has_main_unit"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
+    operator: Mapped[Operator] = mapped_column(enum_column(Operator, "operator"))
+    area: Mapped[Area] = mapped_column(enum_column(Area, "area"))
+    main_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    has_bvc: Mapped[bool] = mapped_column(default=False)
+    has_mvc: Mapped[bool] = mapped_column(default=False)
+    sjukvardsgrupp_duty: Mapped[bool] = mapped_column(default=False)
+    on_region_telephony: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    source: Mapped[str] = mapped_column(sa.Text, default="")
+    assumptions: Mapped[str] = mapped_column(sa.Text, default="")
+
+    main_unit: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="branches")
+    branches: Mapped[list[Unit]] = relationship(back_populates="main_unit")
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code}>"
+
+    def snapshot(self) -> dict:
+        """The unit's fields as plain values, for the audit trail's before/after."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "kind": str(self.kind),
+            "operator": str(self.operator),
+            "area": str(self.area),
+            "main_unit_id": self.main_unit_id,
+            "has_bvc": self.has_bvc,
+            "has_mvc": self.has_mvc,
+            "sjukvardsgrupp_duty": self.sjukvardsgrupp_duty,
+            "on_region_telephony": self.on_region_telephony,
+            "active": self.active,
+            "source": self.source,
+            "assumptions": self.assumptions,
+        }
+
+
+class User(Base):
+    """Användare: a person who logs in. Never deleted, only deactivated (the trail names them)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+    # Flask-Login's user protocol, by duck typing (this layer does not import Flask).
+    # ``login_token`` is set by the web layer to the token of the current login session, so
+    # that the cookie names a server-side session that logout can end.
+    login_token = None
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str | None:
+        return self.login_token
+
+    def has_role(self, *roles: Role) -> bool:
+        """Whether the user holds any of ``roles`` (for any unit)."""
+        return any(assignment.role in roles for assignment in self.roles)
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(assignment.role for assignment in self.roles)
+
+    @property
+    def sees_all_units(self) -> bool:
+        """Region roles see every unit; unit roles only their own (and its filialer)."""
+        return any(assignment.role in REGION_ROLES for assignment in self.roles)
+
+    @property
+    def own_unit_ids(self) -> frozenset[int]:
+        """The units a unit role is assigned to (filialer not included)."""
+        return frozenset(a.unit_id for a in self.roles if a.unit_id is not None)
+
+
+class RoleAssignment(Base):
+    """Rolltilldelning: one role of a user, bound to a unit for the unit roles."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "user_id", "role", "unit_id", name="uq_role_assignments_user_role_unit"
+        ),
+        sa.CheckConstraint(
+            "(role IN ('verksamhetschef', 'personal')) = (unit_id IS NOT NULL)",
+            name="unit_role_has_unit",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+    def label(self) -> str:
+        return f"{self.role}:{self.unit.code}" if self.unit else str(self.role)
+
+
+class LoginSession(Base):
+    """Inloggningssession: server-side record of one login, so that logout really ends it.
+
+    The browser's cookie carries a random token; only its SHA-256 is stored. A cookie replayed
+    after logout or idle timeout finds an ended session and is treated as anonymous.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(32))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """Inloggningsförsök: failed and successful logins, for throttling.
+
+    Neither the typed user name (it may be a mistyped password) nor the address is stored in
+    clear: both are keyed SHA-256 digests.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (sa.Index("ix_login_attempts_username_key_at", "username_key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username_key: Mapped[str] = mapped_column(sa.String(64))
+    address_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(default=False)

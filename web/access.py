@@ -1,0 +1,95 @@
+"""Åtkomstkontroll för sidor: the one place that decides who may use which route.
+
+Every endpoint has an entry in :data:`ROUTE_ACCESS` (deny by default: an endpoint without one
+answers 403 to everyone, and a test fails). Every URL argument that names something belonging
+to a unit is resolved to that unit by :data:`UNIT_RESOLVERS`, and the unit is checked against
+:func:`audit.access.can_see_unit` before the view runs; a unit the user may not see is a 404, as
+if it did not exist. Views therefore never repeat the check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from flask import Flask, abort, current_app, g, request
+from flask_login import current_user
+
+from audit.access import can_see_unit
+from audit.models import Role, Unit
+from web.database import get_db
+
+ALL_ROLES = frozenset(Role)
+REVIEWERS = frozenset({Role.ADMIN, Role.BESTALLARE, Role.GRANSKARE})
+
+
+@dataclasses.dataclass(frozen=True)
+class Access:
+    """Who may use a route: anyone (``public``), or logged-in users holding one of ``roles``."""
+
+    roles: frozenset[Role] = frozenset()
+    public: bool = False
+
+
+PUBLIC = Access(public=True)
+
+
+def roles(*allowed: Role) -> Access:
+    return Access(roles=frozenset(allowed))
+
+
+ROUTE_ACCESS: dict[str, Access] = {
+    "static": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,  # ends the session if there is one; harmless otherwise
+    "main.set_language": PUBLIC,
+    "main.health": PUBLIC,
+    "main.start": Access(roles=ALL_ROLES),
+    "units.index": Access(roles=ALL_ROLES),
+    "units.detail": Access(roles=ALL_ROLES),
+    "auditlog.index": Access(roles=REVIEWERS),
+}
+
+
+def _unit_by_code(code: str) -> Unit | None:
+    return get_db().scalar(sa.select(Unit).where(Unit.code == code))
+
+
+# URL argument name -> function loading the unit it belongs to (None when it does not exist).
+UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
+    "unit_code": _unit_by_code,
+}
+
+
+def check_request() -> None:
+    """before_request: role check, then unit scope for every unit-bearing URL argument."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return  # 404 or 405 from routing; the error handler answers
+    access = ROUTE_ACCESS.get(endpoint)
+    if access is None:
+        abort(403)
+    if access.public:
+        return
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not (current_user.role_set & access.roles):
+        abort(403)
+    for name, value in (request.view_args or {}).items():
+        resolver = UNIT_RESOLVERS.get(name)
+        if resolver is None:
+            continue
+        unit = resolver(value)
+        if unit is None or not can_see_unit(get_db(), current_user, unit):
+            abort(404)
+        g.unit = unit
+
+
+def missing_policies(app: Flask) -> set[str]:
+    """Endpoints that have no entry in :data:`ROUTE_ACCESS`."""
+    return {rule.endpoint for rule in app.url_map.iter_rules()} - set(ROUTE_ACCESS)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_request)

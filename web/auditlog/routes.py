@@ -1,0 +1,41 @@
+"""Read the audit trail page by page and verify its hash chain (reading only)."""
+
+import sqlalchemy as sa
+from flask import render_template, request
+
+from audit.trail import AuditEvent, verify
+from web.auditlog import bp
+from web.database import get_db
+
+PAGE_SIZE = 50
+
+
+@bp.route("/")
+def index():
+    db = get_db()
+    entity_type = request.args.get("typ") or None
+    try:
+        page = max(1, int(request.args.get("sida", "1")))
+    except ValueError:
+        page = 1
+    stmt = sa.select(AuditEvent)
+    count_stmt = sa.select(sa.func.count()).select_from(AuditEvent)
+    if entity_type:
+        stmt = stmt.where(AuditEvent.entity_type == entity_type)
+        count_stmt = count_stmt.where(AuditEvent.entity_type == entity_type)
+    total = db.scalar(count_stmt)
+    events = db.scalars(
+        stmt.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    types = db.scalars(sa.select(AuditEvent.entity_type).distinct().order_by("entity_type")).all()
+    result = verify(db) if request.args.get("verifiera") == "1" else None
+    return render_template(
+        "auditlog/index.html",
+        events=events,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        entity_type=entity_type,
+        types=types,
+        result=result,
+    )

@@ -1,0 +1,305 @@
+"""The ``halsoval`` command: database, units, users, demo data and the audit trail.
+
+halsoval db upgrade                 apply migrations (the only way the schema is made)
+halsoval units load [FILE]          create or update units from YAML (default: seed units)
+halsoval users create NAME ...      create a user (password prompted, never on the command line)
+halsoval users grant NAME ROLE [--unit CODE] / revoke / deactivate / list
+halsoval audit verify               walk the hash chain; exit 1 naming the first bad row
+halsoval demo setup                 seed units and demo users (printed with passwords)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from audit import accounts, units
+from audit.db import PROJECT_ROOT, database_url, make_engine, make_session_factory
+from audit.models import Role, User
+from audit.trail import Actor, verify
+
+MIGRATIONS = PROJECT_ROOT / "migrations"
+
+
+def alembic_config(url: str | None = None, connection=None) -> Config:
+    """Alembic configuration for ``url`` (or an open ``connection``)."""
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def cli_actor() -> Actor:
+    """Events from the command line name the operating-system account that ran it."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "okänd"
+    return Actor(label=f"cli:{who}")
+
+
+@contextlib.contextmanager
+def session_scope():
+    engine = make_engine()
+    session = make_session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Fel: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """Hälsoval uppföljning – administration från kommandoraden."""
+
+
+# --- db ------------------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Databasen och dess migreringar."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrera databasen till REVISION (standard: head)."""
+    command.upgrade(alembic_config(), revision)
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrera ner till REVISION (t.ex. base)."""
+    command.downgrade(alembic_config(), revision)
+
+
+@db.command("current")
+def db_current() -> None:
+    """Visa databasens revision."""
+    command.current(alembic_config())
+
+
+# --- units ---------------------------------------------------------------------------------
+@main.group("units")
+def units_group() -> None:
+    """Enheter."""
+
+
+@units_group.command("load")
+@click.argument(
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=units.DEFAULT_UNITS_FILE,
+)
+def units_load(path: Path) -> None:
+    """Läs in enheter från en YAML-fil (idempotent; ändringar loggas)."""
+    try:
+        with session_scope() as session:
+            report = units.load_units(session, cli_actor(), path)
+    except units.UnitFileError as exc:
+        _fail(str(exc))
+    click.echo(
+        f"Enheter: {len(report.created)} nya, {len(report.updated)} ändrade, "
+        f"{len(report.unchanged)} oförändrade."
+    )
+
+
+# --- users ---------------------------------------------------------------------------------
+def _parse_role(spec: str) -> tuple[Role, str | None]:
+    role, _, unit = spec.partition(":")
+    try:
+        return Role(role), unit or None
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise click.BadParameter(f"okänd roll {role!r}; tillåtna: {allowed}") from None
+
+
+def _user(session, username: str) -> User:
+    user = session.scalar(
+        sa.select(User).where(User.username == accounts.normalise_username(username))
+    )
+    if user is None:
+        _fail(f"användaren {username!r} finns inte")
+    return user
+
+
+@main.group("users")
+def users_group() -> None:
+    """Användare och roller."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Namn som visas.")
+@click.option(
+    "--role",
+    "role_specs",
+    multiple=True,
+    help="Roll, t.ex. bestallare eller verksamhetschef:backen. Kan upprepas.",
+)
+@click.option("--password-stdin", is_flag=True, help="Läs lösenordet från standard in.")
+def users_create(username, display_name, role_specs, password_stdin) -> None:
+    """Skapa en användare. Lösenordet efterfrågas (eller läses från standard in)."""
+    roles = [_parse_role(spec) for spec in role_specs]
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Lösenord", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope() as session:
+            actor = cli_actor()
+            user = accounts.create_user(session, actor, username, display_name, password)
+            for role, unit in roles:
+                accounts.grant_role(session, actor, user, role, unit)
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+    click.echo(f"Användaren {accounts.normalise_username(username)} skapad.")
+
+
+@users_group.command("grant")
+@click.argument("username")
+@click.argument("role")
+@click.option("--unit", help="Enhetens kod (för verksamhetschef och personal).")
+def users_grant(username, role, unit) -> None:
+    """Ge en användare en roll."""
+    role_value, _ = _parse_role(role)
+    try:
+        with session_scope() as session:
+            accounts.grant_role(session, cli_actor(), _user(session, username), role_value, unit)
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+    click.echo("Rollen tilldelad.")
+
+
+@users_group.command("revoke")
+@click.argument("username")
+@click.argument("role")
+@click.option("--unit", help="Enhetens kod (för verksamhetschef och personal).")
+def users_revoke(username, role, unit) -> None:
+    """Ta bort en roll från en användare."""
+    role_value, _ = _parse_role(role)
+    try:
+        with session_scope() as session:
+            accounts.revoke_role(session, cli_actor(), _user(session, username), role_value, unit)
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+    click.echo("Rollen borttagen.")
+
+
+@users_group.command("deactivate")
+@click.argument("username")
+def users_deactivate(username) -> None:
+    """Inaktivera en användare (och avsluta dess sessioner)."""
+    with session_scope() as session:
+        accounts.set_active(session, cli_actor(), _user(session, username), False)
+    click.echo("Användaren inaktiverad.")
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """Lista användare och roller."""
+    with session_scope() as session:
+        for user in session.scalars(sa.select(User).order_by(User.username)):
+            roles = ", ".join(a.label() for a in user.roles) or "-"
+            state = "" if user.active else " (inaktiv)"
+            click.echo(f"{user.username:24} {user.display_name:30} {roles}{state}")
+
+
+# --- audit ---------------------------------------------------------------------------------
+@main.group("audit")
+def audit_group() -> None:
+    """Granskningsloggen."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Kontrollera hashkedjan; avslutar med kod 1 och namnger första felaktiga rad."""
+    with session_scope() as session:
+        result = verify(session)
+    if result.ok:
+        click.echo(f"Kedjan är hel: {result.checked} rader kontrollerade.")
+        if result.head_hash:
+            click.echo(f"Senaste hash: {result.head_hash}")
+        return
+    click.echo(
+        f"Kedjan är bruten vid rad {result.bad_id}: {result.problem} "
+        f"({result.checked} rader före den är hela).",
+        err=True,
+    )
+    sys.exit(1)
+
+
+# --- demo ----------------------------------------------------------------------------------
+DEMO_USERS = [
+    ("admin", "Ada Administratör", [(Role.ADMIN, None)]),
+    ("bestallare", "Bo Beställare", [(Role.BESTALLARE, None)]),
+    ("granskare", "Greta Granskare", [(Role.GRANSKARE, None)]),
+    ("lasare", "Lars Läsare", [(Role.LASARE, None)]),
+    ("vc.backen", "Vera Verksamhetschef (Backen)", [(Role.VERKSAMHETSCHEF, "backen")]),
+    ("personal.backen", "Per Personal (Backen)", [(Role.PERSONAL, "backen")]),
+    ("vc.byske", "Vilma Verksamhetschef (Byske)", [(Role.VERKSAMHETSCHEF, "byske")]),
+]
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """Demodata för att prova systemet."""
+
+
+@demo_group.command("setup")
+def demo_setup() -> None:
+    """Läs in enheterna och skapa demoanvändare (lösenorden skrivs ut och sparas i instance/)."""
+    store = PROJECT_ROOT / "instance" / "demo-anvandare.txt"
+    store.parent.mkdir(exist_ok=True)
+    known: dict[str, str] = {}
+    if store.exists():
+        for line in store.read_text().splitlines():
+            if "\t" in line:
+                name, password = line.split("\t", 1)
+                known[name] = password
+    with session_scope() as session:
+        actor = cli_actor()
+        units.load_units(session, actor)
+        for username, display_name, roles in DEMO_USERS:
+            exists = session.scalar(sa.select(User.id).where(User.username == username))
+            if exists is not None:
+                continue
+            password = secrets.token_urlsafe(12)
+            user = accounts.create_user(session, actor, username, display_name, password)
+            for role, unit in roles:
+                accounts.grant_role(session, actor, user, role, unit)
+            known[username] = password
+    fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("".join(f"{n}\t{p}\n" for n, p in known.items()))
+    click.echo("")
+    click.echo("DEMOANVÄNDARE – endast för att prova systemet, inte för skarp drift:")
+    for username, display_name, _roles in DEMO_USERS:
+        password = known.get(username, "(okänt – skapad tidigare utan sparat lösenord)")
+        click.echo(f"  {username:18} {password:20} {display_name}")
+    click.echo(f"(Lösenorden finns också i {store}.)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Display names for the domain's enums, through the translation catalogs."""
+
+from flask_babel import lazy_gettext as _l
+
+from audit.models import Area, Operator, Role, UnitKind
+
+LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.BESTALLARE: _l("Purchaser"),
+    Role.GRANSKARE: _l("Auditor"),
+    Role.VERKSAMHETSCHEF: _l("Head of unit"),
+    Role.PERSONAL: _l("Unit staff"),
+    Role.LASARE: _l("Reader"),
+    UnitKind.HALSOCENTRAL: _l("Health centre"),
+    UnitKind.SJUKSTUGA: _l("Cottage hospital"),
+    UnitKind.FILIAL: _l("Branch"),
+    Operator.EGENREGI: _l("Region-run"),
+    Operator.PRIVAT: _l("Private"),
+    Area.UMEA: _l("Umeå"),
+    Area.SKELLEFTEA: _l("Skellefteå"),
+    Area.SODRA_LAPPLAND: _l("Södra Lappland"),
+}
+
+ACTIONS = {
+    "create": _l("created"),
+    "update": _l("updated"),
+    "grant_role": _l("role granted"),
+    "revoke_role": _l("role revoked"),
+    "set_password": _l("password changed"),
+    "activate": _l("activated"),
+    "deactivate": _l("deactivated"),
+}
+
+ENTITY_TYPES = {
+    "unit": _l("Unit"),
+    "user": _l("User"),
+}
+
+
+def label(value) -> str:
+    """The translated display name of an enum member (its value if none is defined)."""
+    return LABELS.get(value, str(value))
+
+
+def action_label(action: str) -> str:
+    return ACTIONS.get(action, action)
+
+
+def entity_label(entity_type: str) -> str:
+    return ENTITY_TYPES.get(entity_type, entity_type)
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(label=label, action_label=action_label, entity_label=entity_label)

@@ -1,0 +1,71 @@
+"""The start page shows each role what is waiting for it."""
+
+import sqlalchemy as sa
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from audit.access import restrict_to_visible
+from audit.models import REGION_ROLES, Role, Unit, User
+from audit.trail import AuditEvent
+from web.database import get_db
+from web.forms import BaseForm
+from web.i18n import LANGUAGES
+from web.main import bp
+
+
+@bp.route("/")
+def start():
+    db = get_db()
+    roles = current_user.role_set
+    units = db.execute(
+        restrict_to_visible(
+            sa.select(Unit.code, Unit.name, Unit.kind, Unit.area).order_by(Unit.name),
+            current_user,
+            Unit.id,
+        )
+    ).all()
+    overview = None
+    if roles & REGION_ROLES:
+        overview = db.execute(
+            sa.select(Unit.area, Unit.kind, sa.func.count())
+            .where(Unit.active.is_(True))
+            .group_by(Unit.area, Unit.kind)
+        ).all()
+    recent = []
+    if roles & {Role.ADMIN, Role.BESTALLARE, Role.GRANSKARE}:
+        recent = db.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(5)).all()
+    user_count = None
+    if Role.ADMIN in roles:
+        user_count = db.scalar(sa.select(sa.func.count()).where(User.active.is_(True)))
+    return render_template(
+        "main/start.html",
+        units=units,
+        overview=overview,
+        recent=recent,
+        user_count=user_count,
+        Role=Role,
+        roles=roles,
+        is_unit_user=bool(roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL}),
+        is_reviewer=bool(roles & {Role.BESTALLARE, Role.GRANSKARE}),
+    )
+
+
+@bp.route("/sprak", methods=["POST"])
+def set_language():
+    """Byt språk (POST with CSRF: a GET changes nothing)."""
+    form = BaseForm()
+    lang = request.form.get("lang")
+    if not form.validate_on_submit() or lang not in LANGUAGES:
+        abort(400)
+    session["lang"] = lang
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.start")
+    return redirect(target)
+
+
+@bp.route("/halsa")
+def health():
+    """Liveness and database check for load balancers; says nothing about the data."""
+    get_db().execute(sa.text("SELECT 1"))
+    return {"status": "ok"}

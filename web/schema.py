@@ -1,0 +1,10 @@
+"""The complete schema: imports every models module so that ``Base.metadata`` is whole.
+
+Used by Alembic's env.py and by the test that models and migrations agree.
+"""
+
+from audit import models as _audit_models  # noqa: F401
+from audit import trail as _audit_trail  # noqa: F401
+from audit.db import Base
+
+metadata = Base.metadata

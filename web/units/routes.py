@@ -1,0 +1,73 @@
+"""Units list (sortable, filterable, server-side so it works without JavaScript) and unit page."""
+
+import sqlalchemy as sa
+from flask import g, render_template, request
+from flask_login import current_user
+from sqlalchemy.orm import aliased
+
+from audit.access import restrict_to_visible
+from audit.models import Area, Operator, Unit, UnitKind
+from audit.trail import AuditEvent
+from web.database import get_db
+from web.units import bp
+
+MainUnit = aliased(Unit)
+SORT_COLUMNS = {
+    "name": Unit.name,
+    "kind": Unit.kind,
+    "operator": Unit.operator,
+    "area": Unit.area,
+}
+
+
+@bp.route("/")
+def index():
+    args = request.args
+    q = (args.get("q") or "").strip()
+    sort = args.get("sort") if args.get("sort") in SORT_COLUMNS else "name"
+    descending = args.get("dir") == "desc"
+    stmt = sa.select(Unit, MainUnit.name.label("main_name")).outerjoin(
+        MainUnit, Unit.main_unit_id == MainUnit.id
+    )
+    stmt = restrict_to_visible(stmt, current_user, Unit.id)
+    filters = {}
+    for name, enum_cls in (("area", Area), ("kind", UnitKind), ("operator", Operator)):
+        value = args.get(name)
+        if value in {m.value for m in enum_cls}:
+            filters[name] = value
+            stmt = stmt.where(getattr(Unit, name) == enum_cls(value))
+    if args.get("sjukvardsgrupp") == "1":
+        filters["sjukvardsgrupp"] = "1"
+        stmt = stmt.where(Unit.sjukvardsgrupp_duty.is_(True))
+    if q:
+        stmt = stmt.where(sa.or_(Unit.name.ilike(f"%{q}%"), Unit.code.ilike(f"%{q}%")))
+    column = SORT_COLUMNS[sort]
+    stmt = stmt.order_by(column.desc() if descending else column.asc(), Unit.name)
+    rows = get_db().execute(stmt).all()
+    return render_template(
+        "units/index.html",
+        rows=rows,
+        q=q,
+        sort=sort,
+        descending=descending,
+        filters=filters,
+        Area=Area,
+        UnitKind=UnitKind,
+        Operator=Operator,
+    )
+
+
+@bp.route("/<unit_code>")
+def detail(unit_code):
+    unit = g.unit  # resolved and access-checked in web.access
+    db = get_db()
+    branches = db.scalars(
+        sa.select(Unit).where(Unit.main_unit_id == unit.id).order_by(Unit.name)
+    ).all()
+    events = db.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity_type == "unit", AuditEvent.entity_id == str(unit.id))
+        .order_by(AuditEvent.id.desc())
+        .limit(20)
+    ).all()
+    return render_template("units/detail.html", unit=unit, branches=branches, events=events)
