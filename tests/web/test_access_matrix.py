@@ -1,0 +1,94 @@
+"""The role × route matrix: every route in ``app.url_map`` has an expected answer for every
+role; a new route without an entry here fails ``test_every_route_is_in_the_matrix``."""
+
+import pytest
+
+from audit.models import Role
+from tests.conftest import csrf_token, login
+from tests.factories import PASSWORD, make_unit, make_user
+from web.access import ROUTE_ACCESS
+
+ANON = "anonymous"
+ROLES = [ANON, *Role]
+OK, LOGIN, DENIED = 200, "login", 403
+
+# endpoint -> (method, path, {role: expected}); a missing role means ``default``.
+MATRIX = {
+    "static": ("GET", "/static/app.css", {}, OK),
+    "auth.login": ("GET", "/logga-in", {r: 302 for r in Role}, OK),  # logged in: go to start
+    "auth.logout": ("POST", "/logga-ut", {}, 302),
+    "main.set_language": ("POST", "/sprak", {}, 302),
+    "main.health": ("GET", "/halsa", {}, OK),
+    "main.start": ("GET", "/", {ANON: LOGIN}, OK),
+    "units.index": ("GET", "/enheter/", {ANON: LOGIN}, OK),
+    "units.detail": ("GET", "/enheter/own", {ANON: LOGIN}, OK),
+    "auditlog.index": (
+        "GET",
+        "/granskningslogg/",
+        {ANON: LOGIN, Role.VERKSAMHETSCHEF: DENIED, Role.PERSONAL: DENIED, Role.LASARE: DENIED},
+        OK,
+    ),
+}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(MATRIX) == set(), "add the new route to MATRIX with its answers"
+    assert set(MATRIX) - endpoints == set(), "MATRIX names a route that no longer exists"
+    assert set(ROUTE_ACCESS) >= endpoints
+
+
+@pytest.fixture
+def people(db):
+    make_unit(db, "own")
+    users = {}
+    for role in Role:
+        unit = "own" if role.is_unit_role else None
+        users[role] = make_user(db, f"matrix.{role.value}", (role, unit))
+    db.commit()
+    return users
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_route_answers_each_role_as_expected(client, people, endpoint, role):
+    method, path, overrides, default = MATRIX[endpoint]
+    expected = overrides.get(role, default)
+    if role != ANON:
+        assert login(client, f"matrix.{role.value}", PASSWORD).status_code == 302
+    if method == "POST":
+        data = {"csrf_token": csrf_token(client, "/logga-in" if role == ANON else "/")}
+        if endpoint == "main.set_language":
+            data.update(lang="sv", next="/")
+        response = client.post(path, data=data)
+    else:
+        response = client.get(path)
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.location.startswith("/logga-in")
+    else:
+        assert response.status_code == expected, response.get_data(as_text=True)[:500]
+
+
+def test_route_without_policy_is_refused_at_start(connection):
+    """Deny by default: the factory refuses to build an app with an unlisted route."""
+    from flask import Blueprint
+
+    import web.app as web_app
+
+    bp = Blueprint("rogue", __name__)
+    bp.add_url_rule("/rogue", "page", lambda: "secret")
+    original = web_app.BLUEPRINTS
+    try:
+        import sys
+        import types
+
+        module = types.ModuleType("tests_rogue_bp")
+        module.bp = bp
+        sys.modules["tests_rogue_bp"] = module
+        web_app.BLUEPRINTS = (*original, "tests_rogue_bp")
+        with pytest.raises(RuntimeError, match="rogue.page"):
+            web_app.create_app({"SECRET_KEY": "x", "SESSION_FACTORY": lambda: None})
+    finally:
+        web_app.BLUEPRINTS = original
+        sys.modules.pop("tests_rogue_bp", None)
