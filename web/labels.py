@@ -37,6 +37,27 @@ ENTITY_TYPES = {
 }
 
 
+FIELDS = {
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "kind": _l("Kind"),
+    "operator": _l("Operator"),
+    "area": _l("Area"),
+    "main_unit_id": _l("Main unit"),
+    "has_bvc": _l("BVC"),
+    "has_mvc": _l("MVC"),
+    "sjukvardsgrupp_duty": _l("Medical team (§2.12)"),
+    "on_region_telephony": _l("Region telephony (§6.9)"),
+    "active": _l("Active"),
+    "source": _l("Source"),
+    "assumptions": _l("Assumptions"),
+}
+
+
+def field_label(name: str) -> str:
+    return FIELDS.get(name, name)
+
+
 def label(value) -> str:
     """The translated display name of an enum member (its value if none is defined)."""
     return LABELS.get(value, str(value))
@@ -51,4 +72,7 @@ def entity_label(entity_type: str) -> str:
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals.update(label=label, action_label=action_label, entity_label=entity_label)
+    app.jinja_env.globals.update(
+        label=label, action_label=action_label, entity_label=entity_label, field_label=field_label
+    )
+    app.jinja_env.filters["field_label"] = field_label

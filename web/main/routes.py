@@ -5,7 +5,7 @@ from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from audit.access import restrict_to_visible
-from audit.models import REGION_ROLES, Role, Unit, User
+from audit.models import REGION_ROLES, Area, Role, Unit, UnitKind, User
 from audit.trail import AuditEvent
 from web.database import get_db
 from web.forms import BaseForm
@@ -26,11 +26,16 @@ def start():
     ).all()
     overview = None
     if roles & REGION_ROLES:
-        overview = db.execute(
-            sa.select(Unit.area, Unit.kind, sa.func.count())
-            .where(Unit.active.is_(True))
-            .group_by(Unit.area, Unit.kind)
-        ).all()
+        counts = {
+            (area, kind): n
+            for area, kind, n in db.execute(
+                sa.select(Unit.area, Unit.kind, sa.func.count())
+                .where(Unit.active.is_(True))
+                .group_by(Unit.area, Unit.kind)
+            )
+        }
+        # A pivot: one row per area, one column per kind of unit.
+        overview = [(area, [counts.get((area, kind), 0) for kind in UnitKind]) for area in Area]
     recent = []
     if roles & {Role.ADMIN, Role.BESTALLARE, Role.GRANSKARE}:
         recent = db.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(5)).all()
@@ -44,6 +49,7 @@ def start():
         recent=recent,
         user_count=user_count,
         Role=Role,
+        UnitKind=UnitKind,
         roles=roles,
         is_unit_user=bool(roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL}),
         is_reviewer=bool(roles & {Role.BESTALLARE, Role.GRANSKARE}),

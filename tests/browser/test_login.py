@@ -1,0 +1,57 @@
+"""In real Chromium: a demo-style user logs in, sees their start page, and logs out."""
+
+import pytest
+
+from tests.browser.conftest import BROWSER_PASSWORD, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_unit_head_logs_in_and_sees_start_page(live_server, page):
+    page.goto(live_server + "/")
+    assert "/logga-in" in page.url
+    screenshot(page, "01-inloggning")
+    page.get_by_label("Användarnamn").fill("vc.backen")
+    page.get_by_label("Lösenord").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(live_server + "/")
+    assert page.get_by_role("heading", name="Välkommen, Vera Verksamhetschef").is_visible()
+    assert page.get_by_role("link", name="Backens hälsocentral").is_visible()
+    assert page.get_by_text("Inga checklistor väntar på svar från din enhet.").is_visible()
+    screenshot(page, "02-startsida-verksamhetschef")
+
+    page.get_by_role("link", name="Enheter", exact=True).click()
+    assert page.get_by_role("table").get_by_role("row").count() == 2  # header + own unit
+    page.get_by_role("button", name="Logga ut").click()
+    page.wait_for_url("**/logga-in")
+    assert page.get_by_text("Du är utloggad.").is_visible()
+
+
+def test_wrong_password_keeps_user_name(live_server, page):
+    page.goto(live_server + "/logga-in")
+    page.get_by_label("Användarnamn").fill("vc.backen")
+    page.get_by_label("Lösenord").fill("fel lösenord helt")
+    page.get_by_role("button", name="Logga in").click()
+    assert page.get_by_role("alert").inner_text().strip() == "Fel användarnamn eller lösenord."
+    assert page.get_by_label("Användarnamn").input_value() == "vc.backen"
+
+
+def test_purchaser_sees_units_table_sorted_and_filtered(live_server, page):
+    page.goto(live_server + "/logga-in")
+    page.get_by_label("Användarnamn").fill("bestallare")
+    page.get_by_label("Lösenord").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(live_server + "/")
+    screenshot(page, "03-startsida-bestallare")
+    page.get_by_role("link", name="Enheter", exact=True).click()
+    assert page.get_by_role("status").first.inner_text().strip() == "26 enheter"
+    page.get_by_label("Typ").select_option("sjukstuga")
+    page.get_by_role("button", name="Filtrera").click()
+    assert page.get_by_role("status").first.inner_text().strip() == "7 enheter"
+    page.get_by_role("link", name="Namn").click()
+    first = page.locator("table.data tbody tr").first.inner_text()
+    assert first.startswith("Åsele sjukstuga")  # descending order after the click
+    screenshot(page, "04-enheter")
+    page.get_by_role("link", name="Tärnaby sjukstuga").click()
+    assert page.get_by_role("heading", name="Tärnaby sjukstuga").is_visible()
+    screenshot(page, "05-enhet")
