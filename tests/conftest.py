@@ -71,8 +71,9 @@ def connection(engine):
 
 def _session(connection) -> Session:
     # commit() inside the test releases a savepoint; the outer transaction is rolled back.
-    return Session(bind=connection, join_transaction_mode="create_savepoint",
-                   expire_on_commit=False)
+    return Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
 
 @pytest.fixture

@@ -37,8 +37,13 @@ def make_unit(db, code: str | None = None, **fields) -> Unit:
     return unit
 
 
-def make_user(db, username: str | None = None, *roles: tuple[Role, str | None],
-              password: str = PASSWORD, display_name: str | None = None):
+def make_user(
+    db,
+    username: str | None = None,
+    *roles: tuple[Role, str | None],
+    password: str = PASSWORD,
+    display_name: str | None = None,
+):
     """A user with the given (role, unit code) pairs."""
     username = username or f"user{next(_counter)}"
     user = accounts.create_user(

@@ -75,20 +75,44 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         data = self.base / "data"
-        self._run(str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                  "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses='' -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off"
         )
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.base / "log"),
-                  "-w", "-o", options, "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.base / "log"),
+            "-w",
+            "-o",
+            options,
+            "start",
+        )
         return self
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.base / "data"),
-                      "-m", "immediate", "stop")
+            self._run(
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.base / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            )
         shutil.rmtree(self.base, ignore_errors=True)
 
     def url(self, database: str) -> str:

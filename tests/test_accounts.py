@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from audit import accounts, db as audit_db
+from audit import accounts
+from audit import db as audit_db
 from audit.access import can_see_unit, visible_units
 from audit.models import Role, UnitKind
 from tests.factories import PASSWORD, TEST_ACTOR, make_unit, make_user

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from audit import accounts
-from audit.trail import AuditEvent, GENESIS_HASH, SYSTEM, compute_hash, record, verify
+from audit.trail import GENESIS_HASH, SYSTEM, AuditEvent, compute_hash, record, verify
 from tests.conftest import count
 from tests.factories import TEST_ACTOR, make_unit, make_user
 
@@ -59,10 +59,13 @@ def test_events_chain_from_genesis(db):
     assert result.head_hash == events[-1].hash
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET reason = 'ändrad i efterhand'",
-    "DELETE FROM audit_events",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET reason = 'ändrad i efterhand'",
+        "DELETE FROM audit_events",
+    ],
+)
 def test_database_refuses_update_and_delete(db, statement):
     _events(db, 2)
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
@@ -119,17 +122,29 @@ def test_verify_catches_two_rows_swapped(db):
     events = _events(db)
     a, b = events[1], events[2]
     _disable_protection(db)
-    columns = ["occurred_at", "actor_label", "entity_type", "entity_id", "action", "before",
-               "after", "reason", "prev_hash", "hash"]
+    columns = [
+        "occurred_at",
+        "actor_label",
+        "entity_type",
+        "entity_id",
+        "action",
+        "before",
+        "after",
+        "reason",
+        "prev_hash",
+        "hash",
+    ]
     row_a = db.execute(sa.select(AuditEvent.__table__).where(AuditEvent.id == a.id)).one()
     row_b = db.execute(sa.select(AuditEvent.__table__).where(AuditEvent.id == b.id)).one()
     table = AuditEvent.__table__
     # Move a's content out of the way first: hash is unique.
     db.execute(table.update().where(table.c.id == a.id).values(hash="x" * 64))
-    db.execute(table.update().where(table.c.id == b.id).values(
-        {c: getattr(row_a, c) for c in columns}))
-    db.execute(table.update().where(table.c.id == a.id).values(
-        {c: getattr(row_b, c) for c in columns}))
+    db.execute(
+        table.update().where(table.c.id == b.id).values({c: getattr(row_a, c) for c in columns})
+    )
+    db.execute(
+        table.update().where(table.c.id == a.id).values({c: getattr(row_b, c) for c in columns})
+    )
     result = verify(db)
     assert not result.ok
     assert result.bad_id == a.id

@@ -24,16 +24,34 @@ def cli(tmp_path, monkeypatch):
 
 def test_create_user_with_role_and_list(cli):
     assert cli("units", "load").exit_code == 0
-    result = cli("users", "create", "Anna.A", "--name", "Anna A", "--role",
-                 "verksamhetschef:backen", "--password-stdin", input="ett långt lösenord\n")
+    result = cli(
+        "users",
+        "create",
+        "Anna.A",
+        "--name",
+        "Anna A",
+        "--role",
+        "verksamhetschef:backen",
+        "--password-stdin",
+        input="ett långt lösenord\n",
+    )
     assert result.exit_code == 0, result.output
     listing = cli("users", "list").output
     assert "anna.a" in listing and "verksamhetschef:backen" in listing
 
 
 def test_bad_role_and_short_password_get_swedish_errors(cli):
-    result = cli("users", "create", "bo", "--name", "Bo", "--role", "kung",
-                 "--password-stdin", input="ett långt lösenord\n")
+    result = cli(
+        "users",
+        "create",
+        "bo",
+        "--name",
+        "Bo",
+        "--role",
+        "kung",
+        "--password-stdin",
+        input="ett långt lösenord\n",
+    )
     assert result.exit_code != 0 and "okänd roll 'kung'" in result.output
     result = cli("users", "create", "bo", "--name", "Bo", "--password-stdin", input="kort\n")
     assert result.exit_code == 1 and "minst 12 tecken" in result.output
@@ -41,8 +59,15 @@ def test_bad_role_and_short_password_get_swedish_errors(cli):
 
 def test_grant_and_revoke(cli):
     cli("units", "load")
-    cli("users", "create", "cecilia", "--name", "C", "--password-stdin",
-        input="ett långt lösenord\n")
+    cli(
+        "users",
+        "create",
+        "cecilia",
+        "--name",
+        "C",
+        "--password-stdin",
+        input="ett långt lösenord\n",
+    )
     assert cli("users", "grant", "cecilia", "personal", "--unit", "byske").exit_code == 0
     assert "personal:byske" in cli("users", "list").output
     assert cli("users", "revoke", "cecilia", "personal", "--unit", "byske").exit_code == 0

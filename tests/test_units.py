@@ -1,7 +1,7 @@
 """Loading the region's units: the seed file, idempotence, audit, and clear errors."""
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from audit.models import Operator, Unit, UnitKind
 from audit.trail import AuditEvent
@@ -10,9 +10,24 @@ from tests.conftest import count
 from tests.factories import TEST_ACTOR
 
 SJUKVARDSGRUPP_212 = {
-    "byske", "boliden", "norsjo", "ursviken", "burtrask", "lovanger", "robertsfors", "vindeln",
-    "vannas", "bjurholm", "nordmaling",
-    "tarnaby", "sorsele", "mala", "storuman", "vilhelmina", "dorotea", "asele",
+    "byske",
+    "boliden",
+    "norsjo",
+    "ursviken",
+    "burtrask",
+    "lovanger",
+    "robertsfors",
+    "vindeln",
+    "vannas",
+    "bjurholm",
+    "nordmaling",
+    "tarnaby",
+    "sorsele",
+    "mala",
+    "storuman",
+    "vilhelmina",
+    "dorotea",
+    "asele",
 }
 
 
@@ -21,8 +36,15 @@ def test_seed_units_load_and_match_the_rulebook(db):
     assert len(report.created) == 26
     units = {u.code: u for u in db.scalars(sa.select(Unit))}
     sjukstugor = {c for c, u in units.items() if u.kind is UnitKind.SJUKSTUGA}
-    assert sjukstugor == {"vilhelmina", "asele", "dorotea", "mala", "sorsele", "storuman",
-                          "tarnaby"}
+    assert sjukstugor == {
+        "vilhelmina",
+        "asele",
+        "dorotea",
+        "mala",
+        "sorsele",
+        "storuman",
+        "tarnaby",
+    }
     assert {c for c, u in units.items() if u.sjukvardsgrupp_duty} == SJUKVARDSGRUPP_212
     # Every health centre's operator is an assumption, and says so.
     for unit in units.values():
@@ -42,8 +64,10 @@ def test_loading_twice_changes_nothing_and_writes_no_events(db):
 def test_changed_unit_is_updated_with_one_event(db, tmp_path):
     load_units(db, TEST_ACTOR)
     text = DEFAULT_UNITS_FILE.read_text(encoding="utf-8")
-    changed = text.replace("name: Byske hälsocentral\n  kind: halsocentral\n  operator: egenregi",
-                           "name: Byske hälsocentral\n  kind: halsocentral\n  operator: privat")
+    changed = text.replace(
+        "name: Byske hälsocentral\n  kind: halsocentral\n  operator: egenregi",
+        "name: Byske hälsocentral\n  kind: halsocentral\n  operator: privat",
+    )
     assert changed != text
     path = tmp_path / "units.yaml"
     path.write_text(changed, encoding="utf-8")
@@ -74,16 +98,28 @@ def test_filial_is_loaded_with_its_main_unit(db, tmp_path):
 @pytest.mark.parametrize(
     "body, message",
     [
-        ("units:\n- {name: X, kind: halsocentral, operator: privat, area: umea}\n",
-         "enhet 1: fältet 'code' saknas"),
-        ("units:\n- {code: x1, name: X, kind: klinik, operator: privat, area: umea}\n",
-         "enhet 'x1': fältet 'kind' har värdet 'klinik'"),
-        ("units:\n- {code: x1, name: X, kind: halsocentral, operator: privat, area: umea,"
-         " has_bvc: kanske}\n", "enhet 'x1': fältet 'has_bvc' ska vara true eller false"),
-        ("units:\n- {code: x1, name: X, kind: filial, operator: privat, area: umea}\n",
-         "enhet 'x1': fältet 'main_unit' ska anges för filialer"),
-        ("units:\n- {code: x1, name: X, kind: halsocentral, operator: privat, area: umea,"
-         " färg: blå}\n", "enhet 'x1': okänt fält 'färg'"),
+        (
+            "units:\n- {name: X, kind: halsocentral, operator: privat, area: umea}\n",
+            "enhet 1: fältet 'code' saknas",
+        ),
+        (
+            "units:\n- {code: x1, name: X, kind: klinik, operator: privat, area: umea}\n",
+            "enhet 'x1': fältet 'kind' har värdet 'klinik'",
+        ),
+        (
+            "units:\n- {code: x1, name: X, kind: halsocentral, operator: privat, area: umea,"
+            " has_bvc: kanske}\n",
+            "enhet 'x1': fältet 'has_bvc' ska vara true eller false",
+        ),
+        (
+            "units:\n- {code: x1, name: X, kind: filial, operator: privat, area: umea}\n",
+            "enhet 'x1': fältet 'main_unit' ska anges för filialer",
+        ),
+        (
+            "units:\n- {code: x1, name: X, kind: halsocentral, operator: privat, area: umea,"
+            " färg: blå}\n",
+            "enhet 'x1': okänt fält 'färg'",
+        ),
         ("units: [\n", "ogiltig YAML"),
     ],
 )

@@ -18,8 +18,9 @@ BROWSER_PASSWORD = "webbläsarens lösenord 1"
 
 
 def _cli(env, *args, input=None):
-    result = subprocess.run([str(VENV_BIN / "halsoval"), *args], env=env, input=input,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(VENV_BIN / "halsoval"), *args], env=env, input=input, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -35,15 +36,43 @@ def live_server(tmp_path_factory):
     }
     _cli(env, "db", "upgrade")
     _cli(env, "units", "load")
-    _cli(env, "users", "create", "vc.backen", "--name", "Vera Verksamhetschef",
-         "--role", "verksamhetschef:backen", "--password-stdin", input=BROWSER_PASSWORD + "\n")
-    _cli(env, "users", "create", "bestallare", "--name", "Bo Beställare",
-         "--role", "bestallare", "--password-stdin", input=BROWSER_PASSWORD + "\n")
+    _cli(
+        env,
+        "users",
+        "create",
+        "vc.backen",
+        "--name",
+        "Vera Verksamhetschef",
+        "--role",
+        "verksamhetschef:backen",
+        "--password-stdin",
+        input=BROWSER_PASSWORD + "\n",
+    )
+    _cli(
+        env,
+        "users",
+        "create",
+        "bestallare",
+        "--name",
+        "Bo Beställare",
+        "--role",
+        "bestallare",
+        "--password-stdin",
+        input=BROWSER_PASSWORD + "\n",
+    )
     port = free_port()
     process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "web.wsgi:app"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            str(VENV_BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "web.wsgi:app",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -65,9 +94,16 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()

@@ -109,8 +109,8 @@ def test_login_form_without_csrf_token_is_refused(client, user):
 def test_next_parameter_cannot_redirect_off_site(client, user):
     token = csrf_token(client)
     response = client.post(
-        "/logga-in?next=//evil.example/", data={"csrf_token": token, "username": "vera",
-                                                "password": PASSWORD}
+        "/logga-in?next=//evil.example/",
+        data={"csrf_token": token, "username": "vera", "password": PASSWORD},
     )
     assert response.location == "/"
 

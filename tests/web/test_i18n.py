@@ -12,9 +12,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 def _extracted() -> set[str]:
     ids = set()
-    for _file, _line, message, _comments, _ctx in extract_from_dir(
-        WEB, METHODS, keywords=KEYWORDS
-    ):
+    for _file, _line, message, _comments, _ctx in extract_from_dir(WEB, METHODS, keywords=KEYWORDS):
         ids.add(message[0] if isinstance(message, tuple) else message)
     return ids
 

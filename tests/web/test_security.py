@@ -22,8 +22,18 @@ def admin(db):
     db.commit()
 
 
-@pytest.mark.parametrize("path", ["/logga-in", "/", "/enheter/", "/enheter/u1", "/finns-inte",
-                                  "/static/app.css", "/granskningslogg/?verifiera=1"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/logga-in",
+        "/",
+        "/enheter/",
+        "/enheter/u1",
+        "/finns-inte",
+        "/static/app.css",
+        "/granskningslogg/?verifiera=1",
+    ],
+)
 def test_security_headers_on_every_response(client, admin, path):
     login(client, "admin", PASSWORD)
     response = client.get(path)
@@ -44,7 +54,7 @@ def test_error_pages_are_generic_and_swedish(client, admin, app):
     def boom():  # pragma: no cover - reached through the client
         raise RuntimeError("hemlig detalj i undantaget")
 
-    from web.access import ROUTE_ACCESS, PUBLIC
+    from web.access import PUBLIC, ROUTE_ACCESS
 
     ROUTE_ACCESS["boom"] = PUBLIC
     try:

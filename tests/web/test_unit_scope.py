@@ -10,8 +10,7 @@ from tests.factories import PASSWORD, make_unit, make_user
 @pytest.fixture
 def setup(db):
     own = make_unit(db, "backen", name="Backens hälsocentral")
-    make_unit(db, "backen-filial", name="Backens filial", kind=UnitKind.FILIAL,
-              main_unit_id=own.id)
+    make_unit(db, "backen-filial", name="Backens filial", kind=UnitKind.FILIAL, main_unit_id=own.id)
     make_unit(db, "byske", name="Byske hälsocentral")
     make_user(db, "vc", (Role.VERKSAMHETSCHEF, "backen"))
     make_user(db, "staff", (Role.PERSONAL, "backen"))
