@@ -49,6 +49,9 @@ ROUTE_ACCESS: dict[str, Access] = {
     "units.index": Access(roles=ALL_ROLES),
     "units.detail": Access(roles=ALL_ROLES),
     "auditlog.index": Access(roles=REVIEWERS),
+    "catalog.index": Access(roles=ALL_ROLES),
+    "catalog.edition": Access(roles=ALL_ROLES),
+    "catalog.compare": Access(roles=ALL_ROLES),
 }
 
 

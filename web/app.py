@@ -18,7 +18,7 @@ from web.security import init_security
 
 log = logging.getLogger(__name__)
 
-BLUEPRINTS = ("web.auth", "web.main", "web.units", "web.auditlog")
+BLUEPRINTS = ("web.auth", "web.main", "web.units", "web.catalog", "web.auditlog")
 
 
 def _secret_key(instance: Path) -> str:

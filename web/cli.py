@@ -26,6 +26,8 @@ from audit import accounts, units
 from audit.db import PROJECT_ROOT, database_url, make_engine, make_session_factory
 from audit.models import Role, User
 from audit.trail import Actor, verify
+from checklists import catalog
+from checklists.models import CatalogEdition, Requirement
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -123,6 +125,101 @@ def units_load(path: Path) -> None:
         f"Enheter: {len(report.created)} nya, {len(report.updated)} ändrade, "
         f"{len(report.unchanged)} oförändrade."
     )
+
+
+# --- catalog -------------------------------------------------------------------------------
+@main.group("catalog")
+def catalog_group() -> None:
+    """Kravkatalogen: utgåvor av Uppdrag och regler och tilläggsuppdrag."""
+
+
+@catalog_group.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def catalog_load(paths) -> None:
+    """Läs in katalogutgåvor (standard: alla i checklists/editions/)."""
+    paths = paths or catalog.default_edition_files()
+    try:
+        with session_scope() as session:
+            for path in paths:
+                result = catalog.load_edition(session, cli_actor(), path)
+                edition = result.edition
+                click.echo(
+                    f"{edition.code}: {OUTCOMES[result.outcome]} ({path.name}, "
+                    f"{len(edition.requirements)} krav"
+                    + (
+                        f", {len(edition.assignments)} tilläggsuppdrag"
+                        if edition.assignments
+                        else ""
+                    )
+                    + (
+                        f"; {len(result.added)} nya, {len(result.removed)} borttagna, "
+                        f"{len(result.changed)} ändrade"
+                        if result.outcome == "updated"
+                        else ""
+                    )
+                    + ")"
+                )
+    except catalog.CatalogError as exc:
+        _fail(str(exc))
+
+
+OUTCOMES = {"created": "inläst", "updated": "uppdaterad", "unchanged": "oförändrad"}
+
+
+@catalog_group.command("list")
+def catalog_list() -> None:
+    """Lista inlästa utgåvor."""
+    with session_scope() as session:
+        rows = session.execute(
+            sa.select(CatalogEdition.code, CatalogEdition.title, sa.func.count(Requirement.id))
+            .outerjoin(Requirement)
+            .group_by(CatalogEdition.id)
+            .order_by(CatalogEdition.family, CatalogEdition.year)
+        ).all()
+    for code, title, count in rows:
+        click.echo(f"{code:12} {count:4} krav  {title}")
+
+
+@catalog_group.command("diff")
+@click.argument("old")
+@click.argument("new")
+def catalog_diff(old, new) -> None:
+    """Jämför två utgåvor: nya, borttagna, ändrad text, ändrad regel."""
+    try:
+        with session_scope() as session:
+            diff = catalog.diff_editions(session, old, new)
+            click.echo(f"{diff.old.code} → {diff.new.code}")
+            click.echo(f"Nya krav ({len(diff.added)}):")
+            for r in diff.added:
+                click.echo(f"  + {r.code}  §{r.section} {r.heading}")
+            click.echo(f"Borttagna krav ({len(diff.removed)}):")
+            for r in diff.removed:
+                click.echo(f"  - {r.code}  §{r.section} {r.heading}")
+            click.echo(f"Ändrad text ({len(diff.text_changed)}):")
+            for c in diff.text_changed:
+                click.echo(f"  ~ {c.code}  {', '.join(c.text_fields)}")
+            click.echo(f"Ändrad regel ({len(diff.rule_changed)}):")
+            for c in diff.rule_changed:
+                click.echo(f"  ! {c.code}  {', '.join(c.rule_fields)}")
+    except catalog.CatalogError as exc:
+        _fail(str(exc))
+
+
+@catalog_group.command("check-quotes")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def catalog_check_quotes(path, source) -> None:
+    """Kontrollera att varje källtext i PATH står ordagrant i källdokumentet SOURCE."""
+    try:
+        parsed = catalog.parse_edition(path)
+    except catalog.CatalogError as exc:
+        _fail(str(exc))
+    missing = catalog.quotes_not_in_source(parsed, source.read_text(encoding="utf-8"))
+    for code in missing:
+        click.echo(f"Finns inte ordagrant i källan: {code}", err=True)
+    if missing:
+        sys.exit(1)
+    click.echo(f"Alla {len(parsed.items)} källtexter finns ordagrant i {source.name}.")
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -269,7 +366,8 @@ def demo_group() -> None:
 
 @demo_group.command("setup")
 def demo_setup() -> None:
-    """Läs in enheterna och skapa demoanvändare (lösenorden skrivs ut och sparas i instance/)."""
+    """Läs in enheter och kataloger och skapa demoanvändare (lösenorden skrivs ut och sparas
+    i instance/)."""
     store = PROJECT_ROOT / "instance" / "demo-anvandare.txt"
     store.parent.mkdir(exist_ok=True)
     known: dict[str, str] = {}
@@ -281,6 +379,8 @@ def demo_setup() -> None:
     with session_scope() as session:
         actor = cli_actor()
         units.load_units(session, actor)
+        for path in catalog.default_edition_files():
+            catalog.load_edition(session, actor, path)
         for username, display_name, roles in DEMO_USERS:
             exists = session.scalar(sa.select(User.id).where(User.username == username))
             if exists is not None:

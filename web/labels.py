@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from audit.models import Area, Operator, Role, UnitKind
+from checklists.models import AnswerType, Recurrence, Severity
 
 LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -19,6 +20,47 @@ LABELS = {
     Area.UMEA: _l("Umeå"),
     Area.SKELLEFTEA: _l("Skellefteå"),
     Area.SODRA_LAPPLAND: _l("Södra Lappland"),
+    AnswerType.YES_NO: _l("Yes/no"),
+    AnswerType.NAMED_PERSON: _l("Named person"),
+    AnswerType.COUNT_RATIO: _l("Count and ratio"),
+    AnswerType.DATE_DEADLINE: _l("Date against deadline"),
+    AnswerType.WEEKLY_SCHEDULE: _l("Weekly schedule"),
+    AnswerType.SELECTION: _l("Selection from list"),
+    AnswerType.DOCUMENT: _l("Document"),
+    AnswerType.SERVICE_LEVEL: _l("Service level"),
+    AnswerType.NUMBER: _l("Number"),
+    AnswerType.FREE_TEXT: _l("Free text"),
+    Severity.PATIENT_SAFETY: _l("Patient safety"),
+    Severity.HIGH: _l("High"),
+    Severity.NORMAL: _l("Normal"),
+    Recurrence.CONTINUOUS: _l("Continuously"),
+    Recurrence.ANNUAL: _l("Every year"),
+    Recurrence.MONTHLY: _l("Every month"),
+    Recurrence.ON_EVENT: _l("When it happens"),
+}
+
+APPLIES = {
+    "all": _l("All units"),
+    "privat": _l("Private units"),
+    "egenregi": _l("Region-run units"),
+    "named": _l("Named units"),
+    "flags": _l("Units with BVC/MVC or other attribute"),
+    "not_flags": _l("Units off the region's telephone platform"),
+}
+
+DIFF_FIELDS = {
+    "source_text": _l("Source text"),
+    "question": _l("Question"),
+    "heading": _l("Heading"),
+    "section": _l("Section"),
+    "evidence": _l("Evidence"),
+    "answer_type": _l("Answer type"),
+    "answer_params": _l("Rule"),
+    "applies_to": _l("Applies to"),
+    "severity": _l("Severity"),
+    "deadline": _l("Deadline"),
+    "recurrence": _l("Recurs"),
+    "kind": _l("Kind"),
 }
 
 ACTIONS = {
@@ -34,6 +76,7 @@ ACTIONS = {
 ENTITY_TYPES = {
     "unit": _l("Unit"),
     "user": _l("User"),
+    "catalog_edition": _l("Catalog edition"),
 }
 
 
@@ -58,6 +101,14 @@ def field_label(name: str) -> str:
     return FIELDS.get(name, name)
 
 
+def applies_label(category: str) -> str:
+    return APPLIES.get(category, category)
+
+
+def diff_field_label(name: str) -> str:
+    return DIFF_FIELDS.get(name, name)
+
+
 def label(value) -> str:
     """The translated display name of an enum member (its value if none is defined)."""
     return LABELS.get(value, str(value))
@@ -73,6 +124,11 @@ def entity_label(entity_type: str) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.globals.update(
-        label=label, action_label=action_label, entity_label=entity_label, field_label=field_label
+        label=label,
+        action_label=action_label,
+        entity_label=entity_label,
+        field_label=field_label,
+        applies_label=applies_label,
+        diff_field_label=diff_field_label,
     )
     app.jinja_env.filters["field_label"] = field_label

@@ -4,8 +4,9 @@ role; a new route without an entry here fails ``test_every_route_is_in_the_matri
 import pytest
 
 from audit.models import Role
+from checklists.catalog import EDITIONS_DIR, load_edition
 from tests.conftest import csrf_token, login
-from tests.factories import PASSWORD, make_unit, make_user
+from tests.factories import PASSWORD, TEST_ACTOR, make_unit, make_user
 from web.access import ROUTE_ACCESS
 
 ANON = "anonymous"
@@ -22,6 +23,9 @@ MATRIX = {
     "main.start": ("GET", "/", {ANON: LOGIN}, OK),
     "units.index": ("GET", "/enheter/", {ANON: LOGIN}, OK),
     "units.detail": ("GET", "/enheter/own", {ANON: LOGIN}, OK),
+    "catalog.index": ("GET", "/katalog/", {ANON: LOGIN}, OK),
+    "catalog.edition": ("GET", "/katalog/TU-2023", {ANON: LOGIN}, OK),
+    "catalog.compare": ("GET", "/katalog/jamfor?fran=TU-2023&till=TU-2023", {ANON: LOGIN}, OK),
     "auditlog.index": (
         "GET",
         "/granskningslogg/",
@@ -41,6 +45,7 @@ def test_every_route_is_in_the_matrix(app):
 @pytest.fixture
 def people(db):
     make_unit(db, "own")
+    load_edition(db, TEST_ACTOR, EDITIONS_DIR / "tillagg-2023.yaml")
     users = {}
     for role in Role:
         unit = "own" if role.is_unit_role else None

@@ -5,8 +5,9 @@ import sqlalchemy as sa
 
 from audit.models import LoginAttempt, Role, RoleAssignment, Unit, User
 from audit.trail import AuditEvent
+from checklists.catalog import EDITIONS_DIR, load_edition
 from tests.conftest import login
-from tests.factories import PASSWORD, make_unit, make_user
+from tests.factories import PASSWORD, TEST_ACTOR, make_unit, make_user
 
 EXPECTED_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -18,6 +19,7 @@ EXPECTED_HEADERS = {
 @pytest.fixture
 def admin(db):
     make_unit(db, "u1")
+    load_edition(db, TEST_ACTOR, EDITIONS_DIR / "tillagg-2023.yaml")
     make_user(db, "admin", (Role.ADMIN, None))
     db.commit()
 
@@ -82,7 +84,11 @@ def test_get_requests_change_nothing(client, admin, app, db):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
             continue
-        path = rule.rule.replace("<unit_code>", "u1").replace("<path:filename>", "app.css")
+        path = (
+            rule.rule.replace("<unit_code>", "u1")
+            .replace("<path:filename>", "app.css")
+            .replace("<edition_code>", "TU-2023")
+        )
         client.get(path)
         client.get(path + "?verifiera=1")
     assert _state(db) == before
