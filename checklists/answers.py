@@ -636,8 +636,10 @@ class Number(Spec):
         return {"value": float(value)}
 
     def _shown(self, params, number) -> str:
-        unit = "%" if params["unit"] == "percent" else params["unit"]
-        return f"{fmt_number(number)} {unit}"
+        unit = params["unit"]
+        if unit == "antal":  # a count needs no unit: "0 — kravet är minst 1"
+            return fmt_number(number)
+        return f"{fmt_number(number)} {'%' if unit == 'percent' else unit}"
 
     def evaluate(self, params, value, ctx):
         number = value["value"]

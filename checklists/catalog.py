@@ -51,8 +51,14 @@ ITEM_REQUIRED = (
 )
 ITEM_OPTIONAL = ("deadline", "note", "assignment")
 # Column sizes, checked here so that a long value gets a clear message on every database.
-MAX_LENGTH = {"code": 120, "section": 200, "heading": 300, "title": 300, "family": 32,
-              "source_file": 200}
+MAX_LENGTH = {
+    "code": 120,
+    "section": 200,
+    "heading": 300,
+    "title": 300,
+    "family": 32,
+    "source_file": 200,
+}
 
 
 class CatalogError(ValueError):

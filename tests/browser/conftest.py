@@ -26,16 +26,23 @@ def _cli(env, *args, input=None):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_env(tmp_path_factory):
+    """The environment of the live server: its database, instance directory and key."""
     base = tmp_path_factory.mktemp("live")
-    env = {
+    return {
         **os.environ,
         "HALSOVAL_DATABASE_URL": f"sqlite:///{base / 'app.sqlite3'}",
         "HALSOVAL_INSTANCE": str(base / "instance"),
         "HALSOVAL_SECRET_KEY": "browser-test-secret",
     }
+
+
+@pytest.fixture(scope="session")
+def live_server(live_env):
+    env = live_env
     _cli(env, "db", "upgrade")
     _cli(env, "units", "load")
+    _cli(env, "catalog", "load")
     _cli(
         env,
         "users",

@@ -142,7 +142,14 @@ EVALUATIONS = [
         ["minst 90"],
     ),
     (T.NUMBER, {"unit": "percent"}, {"value": "87,5"}, R, ["87,5 %"]),
-    (T.NUMBER, {"unit": "antal", "min": 1}, {"value": "0"}, N, ["minst 1 antal"]),
+    (T.NUMBER, {"unit": "antal", "min": 1}, {"value": "0"}, N, ["0 — kravet är minst 1 ("]),
+    (
+        T.NUMBER,
+        {"unit": "månader", "max": 3},
+        {"value": "4"},
+        N,
+        ["4 månader — kravet är högst 3 månader"],
+    ),
     (T.NUMBER, {"unit": "antal", "max": 10}, {"value": "4"}, C, []),
     (
         T.DOCUMENT,

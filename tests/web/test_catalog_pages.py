@@ -1,5 +1,7 @@
 """The catalog browser and the edition diff page, as a health-centre user and a purchaser."""
 
+import re
+
 import pytest
 import yaml
 
@@ -77,7 +79,20 @@ def test_diff_page(client, catalog, db, tmp_path):
     login(client, "bo", PASSWORD)
     page = client.get("/katalog/jamfor?fran=UOR-2025&till=UOR-2026-TEST").get_data(as_text=True)
     assert removed["code"] in page
-    assert "Ny mening." in page and "<ins>" in page
+    assert re.search(r"<ins>\s*Ny mening.</ins>", page)
     assert 'class="big">1</span> borttagna' in page
     page = client.get("/katalog/jamfor?fran=UOR-2025&till=NOPE").get_data(as_text=True)
     assert "Utgåvan &#39;NOPE&#39; finns inte." in page
+
+
+def test_word_diff_marks_only_changed_words():
+    from web.catalog.routes import word_diff
+
+    left, right = word_diff(
+        "Hälsocentralen ska svara inom tre vardagar.", "Hälsocentralen ska svara inom två vardagar."
+    )
+    assert [t for changed, t in left if changed] == ["tre"]
+    assert [t for changed, t in right if changed] == ["två"]
+    assert "".join(t for _, t in right) == "Hälsocentralen ska svara inom två vardagar."
+    left, right = word_diff({"more_than": 0.5}, {"at_least": 0.6})
+    assert any(changed for changed, _ in left) and any(changed for changed, _ in right)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
+
 import sqlalchemy as sa
 from flask import abort, render_template, request
 
@@ -106,6 +110,29 @@ def _group(requirements):
     return chapters
 
 
+def _as_text(value) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "" if value is None else str(value)
+
+
+def word_diff(old, new) -> tuple[list, list]:
+    """Word-level diff of two values: ([(changed, text)] for old, the same for new), so the
+    page marks only the words that changed rather than the whole sentence."""
+    a, b = re.findall(r"\S+|\s+", _as_text(old)), re.findall(r"\S+|\s+", _as_text(new))
+    left, right = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            left.append((False, "".join(a[i1:i2])))
+            right.append((False, "".join(b[j1:j2])))
+        else:
+            if i2 > i1:
+                left.append((True, "".join(a[i1:i2])))
+            if j2 > j1:
+                right.append((True, "".join(b[j1:j2])))
+    return left, right
+
+
 @bp.route("/jamfor")
 def compare():
     db = get_db()
@@ -120,5 +147,11 @@ def compare():
         except CatalogError as exc:
             error = str(exc)
     return render_template(
-        "catalog/compare.html", editions=editions, old=old, new=new, diff=diff, error=error
+        "catalog/compare.html",
+        editions=editions,
+        old=old,
+        new=new,
+        diff=diff,
+        error=error,
+        word_diff=word_diff,
     )
