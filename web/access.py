@@ -22,6 +22,9 @@ from web.database import get_db
 
 ALL_ROLES = frozenset(Role)
 REVIEWERS = frozenset({Role.ADMIN, Role.BESTALLARE, Role.GRANSKARE})
+UNIT_AND_REVIEWERS = frozenset(
+    {Role.VERKSAMHETSCHEF, Role.PERSONAL, Role.BESTALLARE, Role.GRANSKARE}
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +52,16 @@ ROUTE_ACCESS: dict[str, Access] = {
     "units.index": Access(roles=ALL_ROLES),
     "units.detail": Access(roles=ALL_ROLES),
     "auditlog.index": Access(roles=REVIEWERS),
+    "rounds.index": Access(roles=REVIEWERS),
+    "rounds.new": Access(roles=frozenset({Role.BESTALLARE, Role.GRANSKARE})),
+    "rounds.overview": Access(roles=REVIEWERS),
+    "checklists.answer": Access(roles=UNIT_AND_REVIEWERS),
+    "checklists.submit": roles(Role.VERKSAMHETSCHEF),
+    "checklists.upload": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "checklists.remove_file": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "checklists.download": Access(roles=UNIT_AND_REVIEWERS),
+    "checklists.review": roles(Role.BESTALLARE, Role.GRANSKARE),
+    "checklists.findings": Access(roles=UNIT_AND_REVIEWERS),
     "catalog.index": Access(roles=ALL_ROLES),
     "catalog.edition": Access(roles=ALL_ROLES),
     "catalog.compare": Access(roles=ALL_ROLES),
@@ -59,9 +72,32 @@ def _unit_by_code(code: str) -> Unit | None:
     return get_db().scalar(sa.select(Unit).where(Unit.code == code))
 
 
+def _checklist(checklist_id: int) -> Unit | None:
+    from checklists.rounds import Checklist
+
+    checklist = get_db().get(Checklist, checklist_id)
+    if checklist is None:
+        return None
+    g.checklist = checklist
+    return checklist.unit
+
+
+def _evidence(file_id: int) -> Unit | None:
+    from checklists.rounds import EvidenceFile
+
+    evidence = get_db().get(EvidenceFile, file_id)
+    if evidence is None or evidence.removed_at is not None:
+        return None
+    g.evidence = evidence
+    return evidence.item.checklist.unit
+
+
 # URL argument name -> function loading the unit it belongs to (None when it does not exist).
+# A resolver may also put the loaded object on ``g`` for the view.
 UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
     "unit_code": _unit_by_code,
+    "checklist_id": _checklist,
+    "file_id": _evidence,
 }
 
 

@@ -18,7 +18,15 @@ from web.security import init_security
 
 log = logging.getLogger(__name__)
 
-BLUEPRINTS = ("web.auth", "web.main", "web.units", "web.catalog", "web.auditlog")
+BLUEPRINTS = (
+    "web.auth",
+    "web.main",
+    "web.units",
+    "web.catalog",
+    "web.rounds",
+    "web.checklists",
+    "web.auditlog",
+)
 
 
 def _secret_key(instance: Path) -> str:
@@ -52,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
+        EVIDENCE_DIR=os.environ.get("HALSOVAL_EVIDENCE_DIR") or str(instance / "underlag"),
     )
     session_factory = config.pop("SESSION_FACTORY", None)
     app.config.update(config)

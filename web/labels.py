@@ -3,7 +3,9 @@
 from flask_babel import lazy_gettext as _l
 
 from audit.models import Area, Operator, Role, UnitKind
+from checklists.answers import Status
 from checklists.models import AnswerType, Recurrence, Severity
+from checklists.rounds import ChecklistStatus
 
 LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -37,6 +39,26 @@ LABELS = {
     Recurrence.ANNUAL: _l("Every year"),
     Recurrence.MONTHLY: _l("Every month"),
     Recurrence.ON_EVENT: _l("When it happens"),
+    ChecklistStatus.OPEN: _l("Open"),
+    ChecklistStatus.SUBMITTED: _l("Submitted"),
+    ChecklistStatus.RETURNED: _l("Returned for completion"),
+    ChecklistStatus.ACCEPTED: _l("Accepted"),
+    Status.COMPLIANT: _l("Compliant"),
+    Status.PARTLY_COMPLIANT: _l("Partly compliant"),
+    Status.NON_COMPLIANT: _l("Non-compliant"),
+    Status.NOT_APPLICABLE: _l("Not applicable"),
+    Status.NOT_ANSWERED: _l("Not answered"),
+    Status.TO_REVIEW: _l("To be reviewed"),
+}
+
+DAYS = {
+    "mon": _l("Monday"),
+    "tue": _l("Tuesday"),
+    "wed": _l("Wednesday"),
+    "thu": _l("Thursday"),
+    "fri": _l("Friday"),
+    "sat": _l("Saturday"),
+    "sun": _l("Sunday"),
 }
 
 APPLIES = {
@@ -63,7 +85,24 @@ DIFF_FIELDS = {
     "kind": _l("Kind"),
 }
 
+
+def day_label(code: str) -> str:
+    return DAYS.get(code, code)
+
+
+def severity_label(value: str) -> str:
+    return LABELS.get(Severity(value), value)
+
+
 ACTIONS = {
+    "answer": _l("answered"),
+    "add_evidence": _l("evidence added"),
+    "remove_evidence": _l("evidence removed"),
+    "submit": _l("submitted"),
+    "return": _l("returned for completion"),
+    "accept": _l("accepted"),
+    "override": _l("assessment changed"),
+    "comment": _l("commented"),
     "create": _l("created"),
     "update": _l("updated"),
     "grant_role": _l("role granted"),
@@ -77,6 +116,10 @@ ENTITY_TYPES = {
     "unit": _l("Unit"),
     "user": _l("User"),
     "catalog_edition": _l("Catalog edition"),
+    "round": _l("Round"),
+    "checklist": _l("Checklist"),
+    "checklist_item": _l("Checklist item"),
+    "finding": _l("Finding"),
 }
 
 
@@ -130,5 +173,7 @@ def init_app(app) -> None:
         field_label=field_label,
         applies_label=applies_label,
         diff_field_label=diff_field_label,
+        day_label=day_label,
+        severity_label=severity_label,
     )
     app.jinja_env.filters["field_label"] = field_label

@@ -7,5 +7,6 @@ from audit import models as _audit_models  # noqa: F401
 from audit import trail as _audit_trail  # noqa: F401
 from audit.db import Base
 from checklists import models as _checklist_models  # noqa: F401
+from checklists import rounds as _checklist_rounds  # noqa: F401
 
 metadata = Base.metadata

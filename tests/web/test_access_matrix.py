@@ -1,10 +1,17 @@
 """The role × route matrix: every route in ``app.url_map`` has an expected answer for every
 role; a new route without an entry here fails ``test_every_route_is_in_the_matrix``."""
 
+import datetime as dt
+
 import pytest
+import sqlalchemy as sa
 
 from audit.models import Role
+from checklists import operations as ops
 from checklists.catalog import EDITIONS_DIR, load_edition
+from checklists.evidence import EvidenceStore
+from checklists.models import Requirement
+from checklists.rounds import EvidenceFile
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD, TEST_ACTOR, make_unit, make_user
 from web.access import ROUTE_ACCESS
@@ -12,6 +19,10 @@ from web.access import ROUTE_ACCESS
 ANON = "anonymous"
 ROLES = [ANON, *Role]
 OK, LOGIN, DENIED = 200, "login", 403
+
+NOT_REVIEWER = {Role.VERKSAMHETSCHEF: DENIED, Role.PERSONAL: DENIED, Role.LASARE: DENIED}
+NOT_CHECKLIST = {Role.ADMIN: DENIED, Role.LASARE: DENIED}
+NOT_UNIT = {r: DENIED for r in Role if not r.is_unit_role}
 
 # endpoint -> (method, path, {role: expected}); a missing role means ``default``.
 MATRIX = {
@@ -26,6 +37,41 @@ MATRIX = {
     "catalog.index": ("GET", "/katalog/", {ANON: LOGIN}, OK),
     "catalog.edition": ("GET", "/katalog/TU-2023", {ANON: LOGIN}, OK),
     "catalog.compare": ("GET", "/katalog/jamfor?fran=TU-2023&till=TU-2023", {ANON: LOGIN}, OK),
+    "rounds.index": ("GET", "/omgangar/", {ANON: LOGIN, **NOT_REVIEWER}, OK),
+    "rounds.new": ("GET", "/omgangar/ny", {ANON: LOGIN, **NOT_REVIEWER, Role.ADMIN: DENIED}, OK),
+    "rounds.overview": ("GET", "/omgangar/{rid}", {ANON: LOGIN, **NOT_REVIEWER}, OK),
+    "checklists.answer": ("GET", "/checklistor/{cid}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "checklists.submit": (
+        "POST",
+        "/checklistor/{cid}/skicka-in",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.VERKSAMHETSCHEF}},
+        302,
+    ),
+    "checklists.upload": (
+        "POST",
+        "/checklistor/{cid}/punkter/{iid}/underlag",
+        {ANON: LOGIN, **NOT_UNIT},
+        302,
+    ),
+    "checklists.remove_file": (
+        "POST",
+        "/checklistor/underlag/{fid}/ta-bort",
+        {ANON: LOGIN, **NOT_UNIT},
+        302,
+    ),
+    "checklists.download": (
+        "GET",
+        "/checklistor/underlag/{fid}",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        OK,
+    ),
+    "checklists.review": (
+        "GET",
+        "/checklistor/{cid}/granska",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        OK,
+    ),
+    "checklists.findings": ("GET", "/checklistor/iakttagelser", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
     "auditlog.index": (
         "GET",
         "/granskningslogg/",
@@ -43,21 +89,50 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def people(db):
+def people(db, app, tmp_path):
     make_unit(db, "own")
     load_edition(db, TEST_ACTOR, EDITIONS_DIR / "tillagg-2023.yaml")
+    edition = load_edition(db, TEST_ACTOR, EDITIONS_DIR / "uor-2025.yaml").edition
     users = {}
     for role in Role:
         unit = "own" if role.is_unit_role else None
         users[role] = make_user(db, f"matrix.{role.value}", (role, unit))
+    ids = db.scalars(
+        sa.select(Requirement.id).where(
+            Requirement.edition_id == edition.id, Requirement.section == "2.6"
+        )
+    ).all()
+    round_ = ops.open_round(
+        db,
+        users[Role.BESTALLARE],
+        edition=edition,
+        title="Matris",
+        year=2025,
+        opens_on=dt.date(2025, 1, 1),
+        deadline=dt.date(2025, 3, 1),
+        selection=ops.RoundSelection(requirement_ids=ids),
+    )
+    checklist = round_.checklists[0]
+    item = checklist.items[0]
+    app.config["EVIDENCE_DIR"] = str(tmp_path / "underlag")
+    store = EvidenceStore(tmp_path / "underlag")
+    data = b"underlag"
+    evidence = EvidenceFile(
+        item=item, sha256=store.put(data), filename="u.txt", media_type="text/plain", size=len(data)
+    )
+    db.add(evidence)
     db.commit()
-    return users
+    return {"rid": round_.id, "cid": checklist.id, "iid": item.id, "fid": evidence.id}
 
 
+# Access is decided in Python, not by the database: one database suffices for the matrix
+# (the domain and page tests run on both).
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", ROLES, ids=str)
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
 def test_route_answers_each_role_as_expected(client, people, endpoint, role):
     method, path, overrides, default = MATRIX[endpoint]
+    path = path.format(**people)
     expected = overrides.get(role, default)
     if role != ANON:
         assert login(client, f"matrix.{role.value}", PASSWORD).status_code == 302

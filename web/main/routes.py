@@ -1,5 +1,7 @@
 """The start page shows each role what is waiting for it."""
 
+import datetime as dt
+
 import sqlalchemy as sa
 from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -7,6 +9,8 @@ from flask_login import current_user
 from audit.access import restrict_to_visible
 from audit.models import REGION_ROLES, Area, Role, Unit, UnitKind, User
 from audit.trail import AuditEvent
+from checklists.operations import progress
+from checklists.rounds import Checklist, ChecklistStatus, Round
 from web.database import get_db
 from web.forms import BaseForm
 from web.i18n import LANGUAGES
@@ -39,6 +43,30 @@ def start():
     recent = []
     if roles & {Role.ADMIN, Role.BESTALLARE, Role.GRANSKARE}:
         recent = db.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(5)).all()
+    # What is waiting: a unit's open checklists; a reviewer's submitted ones.
+    waiting = []
+    if roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL}:
+        waiting = db.execute(
+            restrict_to_visible(
+                sa.select(Checklist, Round, Unit)
+                .join(Round, Round.id == Checklist.round_id)
+                .join(Unit, Unit.id == Checklist.unit_id)
+                .where(Checklist.status.in_([ChecklistStatus.OPEN, ChecklistStatus.RETURNED]))
+                .order_by(Round.deadline, Unit.name),
+                current_user,
+                Checklist.unit_id,
+            )
+        ).all()
+    to_review = []
+    if roles & {Role.BESTALLARE, Role.GRANSKARE}:
+        to_review = db.execute(
+            sa.select(Checklist, Round, Unit)
+            .join(Round, Round.id == Checklist.round_id)
+            .join(Unit, Unit.id == Checklist.unit_id)
+            .where(Checklist.status == ChecklistStatus.SUBMITTED)
+            .order_by(Checklist.submitted_at)
+        ).all()
+    checklist_progress = progress(db, [c.id for c, _, _ in waiting + to_review])
     user_count = None
     if Role.ADMIN in roles:
         user_count = db.scalar(sa.select(sa.func.count()).where(User.active.is_(True)))
@@ -52,6 +80,10 @@ def start():
         UnitKind=UnitKind,
         roles=roles,
         is_unit_user=bool(roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL}),
+        waiting=waiting,
+        to_review=to_review,
+        checklist_progress=checklist_progress,
+        today=dt.date.today(),
         is_reviewer=bool(roles & {Role.BESTALLARE, Role.GRANSKARE}),
     )
 

@@ -1,0 +1,69 @@
+"""The form to open a round."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from web.checklists.forms import MultiCheckboxField
+from web.forms import BaseForm, choices
+
+
+class OpenRoundForm(BaseForm):
+    """Öppna uppföljningsomgång."""
+
+    edition = SelectField(_l("Catalog edition"), validators=[DataRequired()])
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(message=_l("Give the round a title.")), Length(max=200)],
+        description=_l("For example “Uppföljning 2025, Uppdrag och regler”."),
+    )
+    year = IntegerField(
+        _l("Follow-up year"),
+        validators=[
+            InputRequired(message=_l("Enter the year followed up.")),
+            NumberRange(min=2000, max=2100, message=_l("Enter a year such as 2025.")),
+        ],
+        description=_l("Annual deadlines (such as 1 March) are judged in this year."),
+    )
+    opens_on = DateField(
+        _l("Opens"), validators=[InputRequired(message=_l("Enter a date as YYYY-MM-DD."))]
+    )
+    deadline = DateField(
+        _l("Last day to answer"),
+        validators=[InputRequired(message=_l("Enter a date as YYYY-MM-DD."))],
+    )
+    requirement_scope = RadioField(
+        _l("Requirements"),
+        default="all",
+        validate_choice=True,
+        choices=choices(
+            [
+                ("all", _l("All requirements of the edition")),
+                ("areas", _l("The requirements of the chosen areas")),
+                ("codes", _l("Hand-picked requirements (codes)")),
+            ]
+        ),
+    )
+    areas = MultiCheckboxField(_l("Areas"), validate_choice=False)
+    codes = StringField(
+        _l("Requirement codes"),
+        description=_l(
+            "Separate codes with spaces or commas, e.g. kvalitet.patientsakerhetsberattelse."
+        ),
+    )
+    unit_scope = RadioField(
+        _l("Units"),
+        default="all",
+        validate_choice=True,
+        choices=choices(
+            [
+                ("all", _l("All units")),
+                ("area", _l("The units of one area")),
+                ("operator", _l("Units of one operator")),
+                ("picked", _l("Hand-picked units")),
+            ]
+        ),
+    )
+    unit_area = SelectField(_l("Area"), validate_choice=False)
+    unit_operator = SelectField(_l("Operator"), validate_choice=False)
+    units = MultiCheckboxField(_l("Units"), validate_choice=False)
