@@ -117,6 +117,11 @@ def test_checklist_from_open_to_accepted(browser, live_server, live_env, tmp_pat
     assert rows.count() == 2
     assert "3 av 9 läkare" in rows.all_inner_texts()[0] + rows.all_inner_texts()[1]
     screenshot(purchaser, "13-iakttagelser")
+    purchaser.get_by_role("link", name="Omgångar", exact=True).click()
+    purchaser.get_by_role("link", name="Uppföljning 2025 – test i webbläsare").click()
+    heat = purchaser.locator("table.heatmap tbody tr", has_text="Backens hälsocentral")
+    assert "Godkänd" in heat.inner_text()
+    screenshot(purchaser, "14-omgang-oversikt")
 
     verify = subprocess.run(
         [str(VENV_BIN / "halsoval"), "audit", "verify"],

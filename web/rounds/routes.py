@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 
 from audit.models import Area, Operator, Unit, UnitKind
 from checklists import operations as ops
@@ -164,7 +165,11 @@ def overview(round_id):
     if round_ is None:
         abort(404)
     checklists = db.scalars(
-        sa.select(Checklist).join(Unit).where(Checklist.round_id == round_.id).order_by(Unit.name)
+        sa.select(Checklist)
+        .join(Unit)
+        .where(Checklist.round_id == round_.id)
+        .options(contains_eager(Checklist.unit))
+        .order_by(Unit.name)
     ).all()
     status = sa.func.coalesce(ChecklistItem.override_status, ChecklistItem.auto_status)
     cells: dict = {}
