@@ -35,7 +35,7 @@ from checklists.catalog import EDITIONS_DIR, load_edition  # noqa: E402
 from checklists.rounds import Checklist, ChecklistItem  # noqa: E402
 from web.cli import alembic_config  # noqa: E402
 
-PASSWORD = "benchmark-lösenord-1"
+PASSWORD = "benchmark-lösenord-1"  # noqa: S105 (a throwaway database)
 
 
 def timed(fn, repeat=1):
