@@ -541,6 +541,19 @@ def return_for_completion(
 def accept(session: Session, user: User, checklist: Checklist) -> list[Finding]:
     """Godkänn: lock the checklist and make every partly or non-compliant item a finding."""
     _require_reviewer(user)
+    if checklist.status == ChecklistStatus.SUBMITTED:
+        unjudged = session.scalars(
+            sa.select(Requirement.section)
+            .join(ChecklistItem, ChecklistItem.requirement_id == Requirement.id)
+            .where(ChecklistItem.checklist_id == checklist.id,
+                   sa.func.coalesce(ChecklistItem.override_status, ChecklistItem.auto_status)
+                   == Status.TO_REVIEW.value)
+            .order_by(Requirement.section_key)
+        ).all()
+        if unjudged:
+            raise ChecklistError(
+                f"{len(unjudged)} punkter kan inte bedömas automatiskt och saknar din bedömning "
+                f"(§{', §'.join(dict.fromkeys(unjudged))}). Bedöm dem innan du godkänner.")
     _fire(checklist, "accept")
     checklist.decided_at = utcnow()
     checklist.decided_by_id = user.id

@@ -89,3 +89,13 @@ def sample_answer(requirement, compliant: bool = True) -> dict:
             return {"value": str(params["min"] if compliant else max(params["min"] - 1, 0))}
         return {"value": "5"}
     return {"text": "Beskrivning av arbetet."}
+
+
+def judge_unassessed(db, reviewer, checklist) -> None:
+    """The reviewer's judgement on every item no rule can judge (documents, free text)."""
+    from checklists import operations as ops
+    from checklists.answers import Status
+
+    for item in checklist.items:
+        if item.status == Status.TO_REVIEW:
+            ops.override(db, reviewer, item, Status.COMPLIANT, "Underlaget uppfyller kravet.")

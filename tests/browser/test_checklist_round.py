@@ -108,6 +108,9 @@ def test_checklist_from_open_to_accepted(browser, live_server, live_env, tmp_pat
 
     purchaser.goto(live_server + "/")
     purchaser.get_by_role("link", name="Backens hälsocentral").click()
+    document_row = purchaser.get_by_role("row", name="avvikelsehantering")
+    document_row.get_by_label("Bedömning", exact=True).select_option("compliant")
+    document_row.get_by_label("Ditt ställningstagande").fill("Rutinen är fastställd och aktuell.")
     purchaser.get_by_role("button", name="Godkänn checklistan").click()
     expect(
         purchaser.get_by_text("Checklistan är godkänd; 2 iakttagelser registrerade.")

@@ -290,3 +290,25 @@ def test_unit_staff_cannot_review(db, world):
         ops.override(db, world[1]["vc"], item, Status.COMPLIANT, "Jag tycker det")
     with pytest.raises(ops.ChecklistError, match="beställare och granskare"):
         ops.accept(db, world[1]["vc"], checklist)
+
+
+def test_accept_needs_a_judgement_on_every_item_no_rule_can_judge(db, world):
+    edition, people = world
+    ids = db.scalars(
+        sa.select(Requirement.id).where(
+            Requirement.edition_id == edition.id, Requirement.section == "2.6"
+        )
+    ).all()
+    round_ = _open(db, world, requirement_ids=ids)
+    checklist = _checklist(db, round_, "byske")
+    _answer_all(db, people["staff"], checklist)
+    ops.submit(db, people["vc"], checklist)
+    unjudged = [i for i in checklist.items if i.status == Status.TO_REVIEW]
+    assert unjudged, "§2.6 has document items"
+    with pytest.raises(ops.ChecklistError, match="saknar din bedömning"):
+        ops.accept(db, people["bo"], checklist)
+    assert checklist.status == ChecklistStatus.SUBMITTED
+    for item in unjudged:
+        ops.override(db, people["bo"], item, Status.COMPLIANT, "Rutinen är fastställd.")
+    ops.accept(db, people["bo"], checklist)
+    assert checklist.status == ChecklistStatus.ACCEPTED

@@ -404,16 +404,22 @@ def test_submit_review_return_resubmit_accept_and_findings(app, world, db):
     db.expire_all()
     assert checklist.status == ChecklistStatus.SUBMITTED
     token = csrf_token(reviewer, f"/checklistor/{checklist.id}/granska")
+    accept = {
+        "csrf_token": token,
+        "action": "accept",
+        f"override_{basutbud.id}": "partly_compliant",
+        f"reason_{basutbud.id}": "Kontakta mig fungerar inte i praktiken.",
+        f"comment_{ratio.id}": "Räkna bara läkare i tjänst.",
+    }
+    refused = reviewer.post(f"/checklistor/{checklist.id}/granska", data=accept)
+    assert refused.status_code == 422
+    assert "saknar din bedömning" in refused.get_data(as_text=True)
+    for unjudged in checklist.items:
+        if unjudged.auto_status == Status.TO_REVIEW:
+            accept[f"override_{unjudged.id}"] = "compliant"
+            accept[f"reason_{unjudged.id}"] = "Rutinen är fastställd och aktuell."
     response = reviewer.post(
-        f"/checklistor/{checklist.id}/granska",
-        data={
-            "csrf_token": token,
-            "action": "accept",
-            f"override_{basutbud.id}": "partly_compliant",
-            f"reason_{basutbud.id}": "Kontakta mig fungerar inte i praktiken.",
-            f"comment_{ratio.id}": "Räkna bara läkare i tjänst.",
-        },
-        follow_redirects=True,
+        f"/checklistor/{checklist.id}/granska", data=accept, follow_redirects=True
     )
     assert "iakttagelse" in response.get_data(as_text=True)
     db.expire_all()

@@ -13,7 +13,7 @@ from checklists.catalog import EDITIONS_DIR, load_edition
 from checklists.models import Requirement
 from checklists.rounds import Checklist
 from tests.conftest import login
-from tests.factories import PASSWORD, TEST_ACTOR, make_user, sample_answer
+from tests.factories import PASSWORD, TEST_ACTOR, judge_unassessed, make_user, sample_answer
 
 
 @pytest.fixture
@@ -66,6 +66,7 @@ def test_pages_make_the_same_number_of_queries_for_few_and_many_rows(client, db,
             db, vc, checklist, 1, {i.id: sample_answer(i.requirement) for i in checklist.items}
         )
         ops.submit(db, vc, checklist)
+        judge_unassessed(db, bo, checklist)
         ops.accept(db, bo, checklist)
     db.commit()
 
