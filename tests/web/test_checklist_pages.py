@@ -27,6 +27,9 @@ TYPED = {
     "tillganglighet.1177-basutbud": {"selected": ["Beställ tid", "Kontakta mig"]},
     "kvalitet.patientsakerhetsberattelse": {"date": "2025-02-27"},
     "tillganglighet.1177-svarstid": {"value": "2,5"},
+    "kompetens.fysioterapi": {"value": "3"},
+    "verksamhet.underleverantor-ansvar": {"text": "Fotvården utförs av en underleverantör."},
+    "tillganglighet.1177-alla-professioner": {"answer": "yes", "comment": "Alla nås."},
 }
 
 
@@ -42,7 +45,7 @@ def world(db, app, tmp_path):
     ids = db.scalars(
         sa.select(Requirement.id).where(
             Requirement.edition_id == edition.id,
-            Requirement.section.in_(["3.1.1", "3.1.2", "2.7.1", "2.7.3", "2.6"]),
+            Requirement.section.in_(["3.1.1", "3.1.2", "2.7.1", "2.7.3", "2.6", "3.20"]),
         )
     ).all()
     round_ = ops.open_round(
@@ -138,6 +141,11 @@ def test_each_answer_type_round_trips_through_the_form(client, world, db):
         item(db, checklist, "tillganglighet.1177-basutbud").auto_status == Status.PARTLY_COMPLIANT
     )
     assert item(db, checklist, "tillganglighet.1177-svarstid").value == {"value": 2.5}
+    assert item(db, checklist, "kompetens.fysioterapi").auto_status == Status.COMPLIANT
+    assert item(db, checklist, "verksamhet.underleverantor-ansvar").auto_status == \
+        Status.TO_REVIEW
+    assert item(db, checklist, "tillganglighet.1177-alla-professioner").value == {
+        "answer": "yes", "comment": "Alla nås."}
     assert head.value["persons"][0]["hsa_id"] == "SE2321000222-ABC1"
     assert hours.auto_status == Status.COMPLIANT
     # Loading the page again shows every answer in its fields, and saving it changes nothing.
@@ -145,6 +153,9 @@ def test_each_answer_type_round_trips_through_the_form(client, world, db):
     assert again[f"i{head.id}_persons-1-name"] == "Anna Andersson"
     assert again[f"i{item(db, checklist, 'tillganglighet.1177-svarstid').id}_value"] == "2,5"
     assert again[f"i{hours.id}_mon-open"] == "08:00"
+    professions = item(db, checklist, "tillganglighet.1177-alla-professioner")
+    assert again[f"i{professions.id}_answer"] == ["yes"]
+    assert again[f"i{professions.id}_comment"] == "Alla nås."
     basutbud = item(db, checklist, "tillganglighet.1177-basutbud")
     assert again[f"i{basutbud.id}_selected"] == ["Beställ tid", "Kontakta mig"]
     response = client.post(f"/checklistor/{checklist.id}", data=again, follow_redirects=True)
