@@ -112,6 +112,14 @@ def can_review(user: User) -> bool:
     return user.has_role(*REVIEWER_ROLES)
 
 
+def _require_editable(user: User, checklist: Checklist, refusal: str) -> None:
+    """The unit may change its checklist only while it is open or returned to it."""
+    if not can_answer(user, checklist):
+        raise ChecklistError(refusal)
+    if checklist.status not in (ChecklistStatus.OPEN, ChecklistStatus.RETURNED):
+        raise ChecklistError("Checklistan är inskickad och låst.")
+
+
 # --- opening a round ---------------------------------------------------------------------
 
 
@@ -304,10 +312,7 @@ def save_answers(
     """Spara utkast: validate and store every answer given; keep going past bad ones (they are
     reported per item and not stored). Refuses with :class:`VersionConflict` when someone else
     saved since ``form_version`` — nothing is overwritten silently."""
-    if not can_answer(user, checklist):
-        raise ChecklistError("Du kan inte besvara den här checklistan.")
-    if checklist.status not in (ChecklistStatus.OPEN, ChecklistStatus.RETURNED):
-        raise ChecklistError("Checklistan är inskickad och låst.")
+    _require_editable(user, checklist, "Du kan inte besvara den här checklistan.")
     items = {
         item.id: item
         for item in session.scalars(
@@ -545,15 +550,18 @@ def accept(session: Session, user: User, checklist: Checklist) -> list[Finding]:
         unjudged = session.scalars(
             sa.select(Requirement.section)
             .join(ChecklistItem, ChecklistItem.requirement_id == Requirement.id)
-            .where(ChecklistItem.checklist_id == checklist.id,
-                   sa.func.coalesce(ChecklistItem.override_status, ChecklistItem.auto_status)
-                   == Status.TO_REVIEW.value)
+            .where(
+                ChecklistItem.checklist_id == checklist.id,
+                sa.func.coalesce(ChecklistItem.override_status, ChecklistItem.auto_status)
+                == Status.TO_REVIEW.value,
+            )
             .order_by(Requirement.section_key)
         ).all()
         if unjudged:
             raise ChecklistError(
                 f"{len(unjudged)} punkter kan inte bedömas automatiskt och saknar din bedömning "
-                f"(§{', §'.join(dict.fromkeys(unjudged))}). Bedöm dem innan du godkänner.")
+                f"(§{', §'.join(dict.fromkeys(unjudged))}). Bedöm dem innan du godkänner."
+            )
     _fire(checklist, "accept")
     checklist.decided_at = utcnow()
     checklist.decided_by_id = user.id
@@ -651,10 +659,7 @@ def add_evidence(
     """Ladda upp underlag: a checked file (see :mod:`checklists.evidence`) for one item. A file
     whose text holds a personnummer is refused before anything is stored."""
     checklist = item.checklist
-    if not can_answer(user, checklist):
-        raise ChecklistError("Du kan inte lämna underlag till den här checklistan.")
-    if checklist.status not in (ChecklistStatus.OPEN, ChecklistStatus.RETURNED):
-        raise ChecklistError("Checklistan är inskickad och låst.")
+    _require_editable(user, checklist, "Du kan inte lämna underlag till den här checklistan.")
     if checked.text:
         hits = pii.find_identity_numbers(checked.text)
         if hits:
@@ -696,10 +701,7 @@ def remove_evidence(session: Session, user: User, evidence: EvidenceFile) -> Non
     """Ta bort underlag (the record stays, marked removed; the trail keeps the hash)."""
     item = evidence.item
     checklist = item.checklist
-    if not can_answer(user, checklist):
-        raise ChecklistError("Du kan inte ändra underlag i den här checklistan.")
-    if checklist.status not in (ChecklistStatus.OPEN, ChecklistStatus.RETURNED):
-        raise ChecklistError("Checklistan är inskickad och låst.")
+    _require_editable(user, checklist, "Du kan inte ändra underlag i den här checklistan.")
     if evidence.removed_at is not None:
         return
     evidence.removed_at = utcnow()

@@ -142,10 +142,11 @@ def test_each_answer_type_round_trips_through_the_form(client, world, db):
     )
     assert item(db, checklist, "tillganglighet.1177-svarstid").value == {"value": 2.5}
     assert item(db, checklist, "kompetens.fysioterapi").auto_status == Status.COMPLIANT
-    assert item(db, checklist, "verksamhet.underleverantor-ansvar").auto_status == \
-        Status.TO_REVIEW
+    assert item(db, checklist, "verksamhet.underleverantor-ansvar").auto_status == Status.TO_REVIEW
     assert item(db, checklist, "tillganglighet.1177-alla-professioner").value == {
-        "answer": "yes", "comment": "Alla nås."}
+        "answer": "yes",
+        "comment": "Alla nås.",
+    }
     assert head.value["persons"][0]["hsa_id"] == "SE2321000222-ABC1"
     assert hours.auto_status == Status.COMPLIANT
     # Loading the page again shows every answer in its fields, and saving it changes nothing.
