@@ -1,0 +1,98 @@
+"""Rows of the §7 workflows: follow-up dialog, action plan, sanction case, IVO referral."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from audit.db import Base, UTCDateTime, utcnow
+from audit.models import Unit, enum_column
+from checklists.rounds import Finding
+
+
+class DialogState(enum.StrEnum):
+    """Uppföljningsdialogens läge (§7.1.1)."""
+
+    PLANNED = "planned"  # planerad
+    MATERIAL_REQUESTED = "material_requested"  # underlag begärt
+    MATERIAL_SUBMITTED = "material_submitted"  # underlag inlämnat
+    UNDER_REVIEW = "under_review"  # under granskning
+    MEETING_BOOKED = "meeting_booked"  # möte bokat
+    MEETING_HELD = "meeting_held"  # möte genomfört
+    CLOSED = "closed"  # avslutad
+    CANCELLED = "cancelled"  # avbruten
+
+
+class Disposition(enum.StrEnum):
+    """Hantering av en iakttagelse i dialogen."""
+
+    NO_ACTION = "no_action"  # ingen åtgärd
+    REMARK = "remark"  # påpekande
+    ACTION_PLAN = "action_plan"  # åtgärdsplan begärs (§7.1.3)
+    IN_DEPTH_REVIEW = "in_depth_review"  # särskild fördjupning (§7.1.3)
+    SANCTION_CASE = "sanction_case"  # sanktionsärende
+
+
+class FollowUpDialog(Base):
+    """Enskild uppföljningsdialog (§7.1.1) between Beställarenheten and one health centre."""
+
+    __tablename__ = "follow_up_dialogs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rounds.id"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[DialogState] = mapped_column(
+        enum_column(DialogState, "dialog_state"), default=DialogState.PLANNED
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    material_request: Mapped[str | None] = mapped_column(sa.Text)
+    material_deadline: Mapped[dt.date | None]
+    material_comment: Mapped[str | None] = mapped_column(sa.Text)
+    meeting_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    meeting_place: Mapped[str | None] = mapped_column(sa.String(300))
+    minutes: Mapped[str | None] = mapped_column(sa.Text)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    unit: Mapped[Unit] = relationship()
+    participants: Mapped[list[DialogParticipant]] = relationship(
+        back_populates="dialog", cascade="all, delete-orphan", order_by="DialogParticipant.id"
+    )
+    findings: Mapped[list[DialogFinding]] = relationship(
+        back_populates="dialog", cascade="all, delete-orphan", order_by="DialogFinding.id"
+    )
+
+
+class DialogParticipant(Base):
+    """Deltagare i uppföljningsmötet: name and role (verksamhetschef, medicinskt ansvarig …)."""
+
+    __tablename__ = "dialog_participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int] = mapped_column(sa.ForeignKey("follow_up_dialogs.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role_title: Mapped[str] = mapped_column(sa.String(100))
+
+    dialog: Mapped[FollowUpDialog] = relationship(back_populates="participants")
+
+
+class DialogFinding(Base):
+    """An iakttagelse discussed in a dialog, and how it is to be handled (its disposition)."""
+
+    __tablename__ = "dialog_findings"
+    __table_args__ = (
+        sa.UniqueConstraint("dialog_id", "finding_id", name="uq_dialog_findings_dialog_finding"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int] = mapped_column(sa.ForeignKey("follow_up_dialogs.id"), index=True)
+    finding_id: Mapped[int] = mapped_column(sa.ForeignKey("findings.id"), index=True)
+    disposition: Mapped[Disposition | None] = mapped_column(enum_column(Disposition, "disposition"))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    dialog: Mapped[FollowUpDialog] = relationship(back_populates="findings")
+    finding: Mapped[Finding] = relationship()
