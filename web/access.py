@@ -62,6 +62,11 @@ ROUTE_ACCESS: dict[str, Access] = {
     "checklists.download": Access(roles=UNIT_AND_REVIEWERS),
     "checklists.review": roles(Role.BESTALLARE, Role.GRANSKARE),
     "checklists.findings": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.index": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.new": roles(Role.BESTALLARE),
+    "dialogs.show": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.act": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.dispose": roles(Role.BESTALLARE),
     "catalog.index": Access(roles=ALL_ROLES),
     "catalog.edition": Access(roles=ALL_ROLES),
     "catalog.compare": Access(roles=ALL_ROLES),
@@ -92,12 +97,23 @@ def _evidence(file_id: int) -> Unit | None:
     return evidence.item.checklist.unit
 
 
+def _dialog(dialog_id: int) -> Unit | None:
+    from workflows.models import FollowUpDialog
+
+    dialog = get_db().get(FollowUpDialog, dialog_id)
+    if dialog is None:
+        return None
+    g.dialog = dialog
+    return dialog.unit
+
+
 # URL argument name -> function loading the unit it belongs to (None when it does not exist).
 # A resolver may also put the loaded object on ``g`` for the view.
 UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
     "unit_code": _unit_by_code,
     "checklist_id": _checklist,
     "file_id": _evidence,
+    "dialog_id": _dialog,
 }
 
 

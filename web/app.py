@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "web.catalog",
     "web.rounds",
     "web.checklists",
+    "web.dialogs",
     "web.auditlog",
 )
 

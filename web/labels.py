@@ -6,6 +6,7 @@ from audit.models import Area, Operator, Role, UnitKind
 from checklists.answers import Status
 from checklists.models import AnswerType, Recurrence, Severity
 from checklists.rounds import ChecklistStatus
+from workflows.models import Disposition
 
 LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -49,6 +50,11 @@ LABELS = {
     Status.NOT_APPLICABLE: _l("Not applicable"),
     Status.NOT_ANSWERED: _l("Not answered"),
     Status.TO_REVIEW: _l("To be reviewed"),
+    Disposition.NO_ACTION: _l("No action"),
+    Disposition.REMARK: _l("Remark"),
+    Disposition.ACTION_PLAN: _l("Action plan demanded"),
+    Disposition.IN_DEPTH_REVIEW: _l("In-depth review"),
+    Disposition.SANCTION_CASE: _l("Sanction case"),
 }
 
 DAYS = {
@@ -103,6 +109,7 @@ ACTIONS = {
     "accept": _l("accepted"),
     "override": _l("assessment changed"),
     "comment": _l("commented"),
+    "disposition": _l("handling decided"),
     "create": _l("created"),
     "update": _l("updated"),
     "grant_role": _l("role granted"),
@@ -120,6 +127,7 @@ ENTITY_TYPES = {
     "checklist": _l("Checklist"),
     "checklist_item": _l("Checklist item"),
     "finding": _l("Finding"),
+    "follow_up_dialog": _l("Follow-up dialog"),
 }
 
 

@@ -43,10 +43,14 @@ def checklist_id(live_server, live_env):
             deadline=dt.date(2025, 3, 31),
             selection=ops.RoundSelection(requirement_ids=ids, unit_ids=[backen]),
         )
+        from workflows.dialog import open_dialog
+
+        dialog = open_dialog(db, purchaser, db.get(Unit, backen), "Tillgänglighetsdialog")
         db.commit()
         result = db.scalar(sa.select(Checklist.id).where(Checklist.round_id == round_.id))
+        dialog_id = dialog.id
     engine.dispose()
-    return result
+    return result, dialog_id
 
 
 def _audit(page, axe):
@@ -68,6 +72,7 @@ def _login(page, live_server, username):
 
 
 def test_pages_meet_wcag_21_aa(browser, live_server, checklist_id):
+    checklist_id, dialog_id = checklist_id
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
@@ -105,6 +110,12 @@ def test_pages_meet_wcag_21_aa(browser, live_server, checklist_id):
     _login(unit_page, live_server, "vc.backen")
     unit_page.goto(f"{live_server}/checklistor/{checklist_id}")
     problems["/checklistor (verksamhetschef)"] = _audit(unit_page, axe)
+    unit_page.goto(f"{live_server}/dialoger/{dialog_id}")
+    problems["/dialoger (verksamhetschef)"] = _audit(unit_page, axe)
+    page.goto(f"{live_server}/dialoger/{dialog_id}")
+    from tests.browser.conftest import screenshot
+
+    screenshot(page, "15-dialog")
     context.close()
     failing = {path: found for path, found in problems.items() if found}
     assert failing == {}, "\n".join(f"{p}: {v}" for p, vs in failing.items() for v in vs)

@@ -72,6 +72,26 @@ MATRIX = {
         OK,
     ),
     "checklists.findings": ("GET", "/checklistor/iakttagelser", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "dialogs.index": ("GET", "/dialoger/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "dialogs.new": (
+        "POST",
+        "/dialoger/ny",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        404,
+    ),  # no unit
+    "dialogs.show": ("GET", "/dialoger/{did}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "dialogs.act": (
+        "POST",
+        "/dialoger/{did}/atgard/start_review",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        409,
+    ),  # refused by the machine: planned
+    "dialogs.dispose": (
+        "POST",
+        "/dialoger/{did}/iakttagelser/1",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        404,
+    ),
     "auditlog.index": (
         "GET",
         "/granskningslogg/",
@@ -122,7 +142,20 @@ def people(db, app, tmp_path):
     )
     db.add(evidence)
     db.commit()
-    return {"rid": round_.id, "cid": checklist.id, "iid": item.id, "fid": evidence.id}
+    from audit.models import Unit
+    from workflows.dialog import open_dialog
+
+    dialog = open_dialog(
+        db, users[Role.BESTALLARE], db.scalar(sa.select(Unit).where(Unit.code == "own")), "Dialog"
+    )
+    db.commit()
+    return {
+        "rid": round_.id,
+        "cid": checklist.id,
+        "iid": item.id,
+        "fid": evidence.id,
+        "did": dialog.id,
+    }
 
 
 # Access is decided in Python, not by the database: one database suffices for the matrix

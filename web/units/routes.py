@@ -1,15 +1,19 @@
 """Units list (sortable, filterable, server-side so it works without JavaScript) and unit page."""
 
+import datetime as dt
+
 import sqlalchemy as sa
 from flask import g, render_template, request
 from flask_login import current_user
 from sqlalchemy.orm import aliased
 
 from audit.access import restrict_to_visible
-from audit.models import Area, Operator, Unit, UnitKind
+from audit.models import Area, Operator, Role, Unit, UnitKind
 from audit.trail import AuditEvent
 from web.database import get_db
 from web.units import bp
+from workflows.dialog import STATE_LABELS
+from workflows.models import FollowUpDialog
 
 MainUnit = aliased(Unit)
 SORT_COLUMNS = {
@@ -70,4 +74,18 @@ def detail(unit_code):
         .order_by(AuditEvent.id.desc())
         .limit(20)
     ).all()
-    return render_template("units/detail.html", unit=unit, branches=branches, events=events)
+    dialogs = db.scalars(
+        sa.select(FollowUpDialog)
+        .where(FollowUpDialog.unit_id == unit.id)
+        .order_by(FollowUpDialog.created_at.desc())
+    ).all()
+    return render_template(
+        "units/detail.html",
+        unit=unit,
+        branches=branches,
+        events=events,
+        dialogs=dialogs,
+        dialog_labels=STATE_LABELS,
+        can_plan=current_user.has_role(Role.BESTALLARE),
+        today_year=dt.date.today().year,
+    )

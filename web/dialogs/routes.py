@@ -1,0 +1,191 @@
+"""Dialog pages: the actions allowed for me now as buttons with their forms, the timeline
+from the audit trail, and a disposition for every finding discussed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from audit.access import restrict_to_visible
+from audit.models import Role, Unit
+from audit.trail import AuditEvent
+from checklists.rounds import Finding
+from web.database import get_db
+from web.dialogs import bp
+from web.forms import BaseForm
+from workflows import dialog as wf
+from workflows.engine import WorkflowError
+from workflows.models import DialogFinding, DialogState, Disposition, FollowUpDialog
+
+ROLE_TITLES = ["verksamhetschef", "medicinskt ansvarig", "beställare", "granskare", "annan"]
+PARTICIPANT_ROWS = 5
+
+
+@bp.route("/")
+def index():
+    stmt = (
+        sa.select(FollowUpDialog)
+        .join(Unit, Unit.id == FollowUpDialog.unit_id)
+        .options(selectinload(FollowUpDialog.unit))
+        .order_by(FollowUpDialog.created_at.desc())
+    )
+    dialogs = get_db().scalars(restrict_to_visible(stmt, current_user, FollowUpDialog.unit_id))
+    return render_template("dialogs/index.html", dialogs=dialogs.all(), labels=wf.STATE_LABELS)
+
+
+@bp.route("/ny", methods=["POST"])
+def new():
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    unit = get_db().scalar(sa.select(Unit).where(Unit.code == request.form.get("unit")))
+    if unit is None:
+        abort(404)
+    try:
+        dialog = wf.open_dialog(get_db(), current_user, unit, request.form.get("title", ""))
+    except WorkflowError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("units.detail", unit_code=unit.code))
+    flash(_("The follow-up dialog has been planned."), "info")
+    return redirect(url_for("dialogs.show", dialog_id=dialog.id))
+
+
+def _page(dialog, *, errors=None, posted=None, status=200):
+    db = get_db()
+    findings = db.scalars(
+        sa.select(DialogFinding)
+        .where(DialogFinding.dialog_id == dialog.id)
+        .options(selectinload(DialogFinding.finding).selectinload(Finding.requirement))
+        .order_by(DialogFinding.id)
+    ).all()
+    timeline = db.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity_type == "follow_up_dialog", AuditEvent.entity_id == str(dialog.id))
+        .order_by(AuditEvent.id)
+    ).all()
+    return render_template(
+        "dialogs/show.html",
+        dialog=dialog,
+        findings=findings,
+        timeline=timeline,
+        actions=wf.DIALOG.available(dialog, current_user),
+        labels=wf.STATE_LABELS,
+        triggers=wf.DIALOG.triggers,
+        errors=errors or {},
+        posted=posted or {},
+        role_titles=ROLE_TITLES,
+        participant_rows=PARTICIPANT_ROWS,
+        Disposition=Disposition,
+        can_dispose=current_user.has_role(Role.BESTALLARE)
+        and dialog.status in (DialogState.MEETING_BOOKED, DialogState.MEETING_HELD),
+    ), status
+
+
+@bp.route("/<int:dialog_id>")
+def show(dialog_id):
+    return _page(g.dialog)
+
+
+def _date(value, message):
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise WorkflowError(message) from None
+
+
+def _data(trigger: str, form) -> dict:
+    """The transition's data from the form, with dates parsed (Swedish errors)."""
+    if trigger == "request_material":
+        return {
+            "material_request": form.get("material_request", ""),
+            "material_deadline": _date(form.get("material_deadline"), "Ange datum som ÅÅÅÅ-MM-DD."),
+        }
+    if trigger == "submit_material":
+        return {"comment": form.get("comment", "")}
+    if trigger == "book_meeting":
+        raw = form.get("meeting_at", "")
+        try:
+            meeting_at = (
+                dt.datetime.fromisoformat(raw).replace(tzinfo=STOCKHOLM).astimezone(dt.UTC)
+                if raw
+                else None
+            )
+        except ValueError:
+            raise WorkflowError("Ange mötets datum och tid, t.ex. 2025-05-20 09:00.") from None
+        participants = [
+            {"name": form.get(f"name_{n}", ""), "role_title": form.get(f"role_{n}", "")}
+            for n in range(1, PARTICIPANT_ROWS + 1)
+        ]
+        return {
+            "meeting_at": meeting_at,
+            "meeting_place": form.get("meeting_place", ""),
+            "participants": participants,
+        }
+    if trigger == "hold_meeting":
+        return {"minutes": form.get("minutes", "")}
+    return {}
+
+
+@bp.route("/<int:dialog_id>/atgard/<trigger>", methods=["POST"])
+def act(dialog_id, trigger):
+    dialog = g.dialog
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    if trigger not in wf.DIALOG.triggers:
+        abort(404)
+    try:
+        wf.DIALOG.fire(
+            get_db(),
+            current_user,
+            dialog,
+            trigger,
+            data=_data(trigger, request.form),
+            reason=request.form.get("reason"),
+        )
+    except WorkflowError as exc:
+        get_db().rollback()
+        dialog = get_db().get(FollowUpDialog, dialog.id)
+        return _page(dialog, errors={trigger: str(exc)}, posted=request.form, status=409)
+    flash(_("%(action)s: done.", action=wf.DIALOG.triggers[trigger].label), "info")
+    return redirect(url_for("dialogs.show", dialog_id=dialog.id))
+
+
+@bp.route("/<int:dialog_id>/iakttagelser/<int:entry_id>", methods=["POST"])
+def dispose(dialog_id, entry_id):
+    dialog = g.dialog
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    entry = get_db().get(DialogFinding, entry_id)
+    if entry is None or entry.dialog_id != dialog.id:
+        abort(404)
+    try:
+        wf.set_disposition(
+            get_db(),
+            current_user,
+            dialog,
+            entry,
+            Disposition(request.form.get("disposition", "")),
+            request.form.get("note"),
+        )
+    except (WorkflowError, ValueError) as exc:
+        message = str(exc) if isinstance(exc, WorkflowError) else _("Choose how to handle it.")
+        get_db().rollback()
+        return _page(
+            get_db().get(FollowUpDialog, dialog.id),
+            errors={f"finding_{entry_id}": message},
+            posted=request.form,
+            status=409,
+        )
+    return redirect(url_for("dialogs.show", dialog_id=dialog.id, _anchor=f"f-{entry_id}"))
+
+
+try:
+    from zoneinfo import ZoneInfo
+
+    STOCKHOLM = ZoneInfo("Europe/Stockholm")
+except Exception:  # pragma: no cover - tzdata missing
+    STOCKHOLM = dt.UTC
