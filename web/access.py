@@ -67,6 +67,12 @@ ROUTE_ACCESS: dict[str, Access] = {
     "dialogs.show": Access(roles=UNIT_AND_REVIEWERS),
     "dialogs.act": Access(roles=UNIT_AND_REVIEWERS),
     "dialogs.dispose": roles(Role.BESTALLARE),
+    "plans.index": Access(roles=UNIT_AND_REVIEWERS),
+    "plans.new": roles(Role.BESTALLARE),
+    "plans.show": Access(roles=UNIT_AND_REVIEWERS),
+    "plans.act": Access(roles=UNIT_AND_REVIEWERS),
+    "plans.add_measure": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "plans.measure_done": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
     "catalog.index": Access(roles=ALL_ROLES),
     "catalog.edition": Access(roles=ALL_ROLES),
     "catalog.compare": Access(roles=ALL_ROLES),
@@ -107,6 +113,16 @@ def _dialog(dialog_id: int) -> Unit | None:
     return dialog.unit
 
 
+def _plan(plan_id: int) -> Unit | None:
+    from workflows.models import ActionPlan
+
+    plan = get_db().get(ActionPlan, plan_id)
+    if plan is None:
+        return None
+    g.plan = plan
+    return plan.unit
+
+
 # URL argument name -> function loading the unit it belongs to (None when it does not exist).
 # A resolver may also put the loaded object on ``g`` for the view.
 UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
@@ -114,6 +130,7 @@ UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
     "checklist_id": _checklist,
     "file_id": _evidence,
     "dialog_id": _dialog,
+    "plan_id": _plan,
 }
 
 

@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "web.rounds",
     "web.checklists",
     "web.dialogs",
+    "web.plans",
     "web.auditlog",
 )
 

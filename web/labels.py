@@ -110,6 +110,8 @@ ACTIONS = {
     "override": _l("assessment changed"),
     "comment": _l("commented"),
     "disposition": _l("handling decided"),
+    "add_measure": _l("measure added"),
+    "measure_done": _l("measure done"),
     "create": _l("created"),
     "update": _l("updated"),
     "grant_role": _l("role granted"),
@@ -128,6 +130,7 @@ ENTITY_TYPES = {
     "checklist_item": _l("Checklist item"),
     "finding": _l("Finding"),
     "follow_up_dialog": _l("Follow-up dialog"),
+    "action_plan": _l("Action plan"),
 }
 
 

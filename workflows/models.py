@@ -96,3 +96,74 @@ class DialogFinding(Base):
 
     dialog: Mapped[FollowUpDialog] = relationship(back_populates="findings")
     finding: Mapped[Finding] = relationship()
+
+
+class PlanState(enum.StrEnum):
+    """Åtgärdsplanens läge (§7.1.3)."""
+
+    REQUESTED = "requested"  # begärd
+    SUBMITTED = "submitted"  # inlämnad
+    RETURNED = "returned"  # återsänd med synpunkter
+    APPROVED = "approved"  # godkänd: åtgärderna genomförs
+    REPORTED = "reported"  # rapporterad som genomförd
+    VERIFIED = "verified"  # verifierad av granskare
+    CLOSED = "closed"  # avslutad
+
+
+class ActionPlan(Base):
+    """Åtgärdsplan (§7.1.3): what the verksamhetschef must do to meet the requirements."""
+
+    __tablename__ = "action_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    dialog_id: Mapped[int | None] = mapped_column(sa.ForeignKey("follow_up_dialogs.id"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    requirements: Mapped[str] = mapped_column(sa.Text)  # the requirements the plan must meet
+    due_date: Mapped[dt.date]
+    status: Mapped[PlanState] = mapped_column(
+        enum_column(PlanState, "plan_state"), default=PlanState.REQUESTED
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    review_comment: Mapped[str | None] = mapped_column(sa.Text)
+    report: Mapped[str | None] = mapped_column(sa.Text)
+
+    unit: Mapped[Unit] = relationship()
+    measures: Mapped[list[ActionMeasure]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="ActionMeasure.id"
+    )
+    findings: Mapped[list[ActionPlanFinding]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="ActionPlanFinding.id"
+    )
+
+
+class ActionMeasure(Base):
+    """Åtgärd i en åtgärdsplan: what, who is responsible, by when, and when it was done."""
+
+    __tablename__ = "action_measures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("action_plans.id"), index=True)
+    description: Mapped[str] = mapped_column(sa.Text)
+    responsible: Mapped[str] = mapped_column(sa.String(200))
+    due_date: Mapped[dt.date]
+    done_on: Mapped[dt.date | None]
+
+    plan: Mapped[ActionPlan] = relationship(back_populates="measures")
+
+
+class ActionPlanFinding(Base):
+    """An iakttagelse the action plan must remedy."""
+
+    __tablename__ = "action_plan_findings"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "finding_id", name="uq_action_plan_findings_plan_finding"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("action_plans.id"), index=True)
+    finding_id: Mapped[int] = mapped_column(sa.ForeignKey("findings.id"), index=True)
+
+    plan: Mapped[ActionPlan] = relationship(back_populates="findings")
+    finding: Mapped[Finding] = relationship()

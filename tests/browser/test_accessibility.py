@@ -46,11 +46,22 @@ def checklist_id(live_server, live_env):
         from workflows.dialog import open_dialog
 
         dialog = open_dialog(db, purchaser, db.get(Unit, backen), "Tillgänglighetsdialog")
+        from workflows.action_plan import request_action_plan
+
+        plan = request_action_plan(
+            db,
+            purchaser,
+            db.get(Unit, backen),
+            title="Plan",
+            requirements="Mer än hälften specialister.",
+            due_date=dt.date.today() + dt.timedelta(days=30),
+        )
         db.commit()
+        plan_id = plan.id
         result = db.scalar(sa.select(Checklist.id).where(Checklist.round_id == round_.id))
         dialog_id = dialog.id
     engine.dispose()
-    return result, dialog_id
+    return result, dialog_id, plan_id
 
 
 def _audit(page, axe):
@@ -72,7 +83,7 @@ def _login(page, live_server, username):
 
 
 def test_pages_meet_wcag_21_aa(browser, live_server, checklist_id):
-    checklist_id, dialog_id = checklist_id
+    checklist_id, dialog_id, plan_id = checklist_id
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
@@ -112,6 +123,8 @@ def test_pages_meet_wcag_21_aa(browser, live_server, checklist_id):
     problems["/checklistor (verksamhetschef)"] = _audit(unit_page, axe)
     unit_page.goto(f"{live_server}/dialoger/{dialog_id}")
     problems["/dialoger (verksamhetschef)"] = _audit(unit_page, axe)
+    unit_page.goto(f"{live_server}/atgardsplaner/{plan_id}")
+    problems["/atgardsplaner (verksamhetschef)"] = _audit(unit_page, axe)
     page.goto(f"{live_server}/dialoger/{dialog_id}")
     from tests.browser.conftest import screenshot
 

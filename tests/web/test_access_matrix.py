@@ -92,6 +92,32 @@ MATRIX = {
         {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
         404,
     ),
+    "plans.index": ("GET", "/atgardsplaner/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "plans.new": (
+        "POST",
+        "/atgardsplaner/ny",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        404,
+    ),  # no unit
+    "plans.show": ("GET", "/atgardsplaner/{pid}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "plans.act": (
+        "POST",
+        "/atgardsplaner/{pid}/atgard/close",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        409,
+    ),  # refused by the machine: the plan is only requested
+    "plans.add_measure": (
+        "POST",
+        "/atgardsplaner/{pid}/atgarder",
+        {ANON: LOGIN, **NOT_UNIT},
+        422,
+    ),  # empty measure refused with a message
+    "plans.measure_done": (
+        "POST",
+        "/atgardsplaner/{pid}/atgarder/999/genomford",
+        {ANON: LOGIN, **NOT_UNIT},
+        404,
+    ),
     "auditlog.index": (
         "GET",
         "/granskningslogg/",
@@ -148,8 +174,19 @@ def people(db, app, tmp_path):
     dialog = open_dialog(
         db, users[Role.BESTALLARE], db.scalar(sa.select(Unit).where(Unit.code == "own")), "Dialog"
     )
+    from workflows.action_plan import request_action_plan
+
+    plan = request_action_plan(
+        db,
+        users[Role.BESTALLARE],
+        db.scalar(sa.select(Unit).where(Unit.code == "own")),
+        title="Plan",
+        requirements="Krav",
+        due_date=dt.date.today() + dt.timedelta(days=30),
+    )
     db.commit()
     return {
+        "pid": plan.id,
         "rid": round_.id,
         "cid": checklist.id,
         "iid": item.id,
