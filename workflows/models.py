@@ -167,3 +167,103 @@ class ActionPlanFinding(Base):
 
     plan: Mapped[ActionPlan] = relationship(back_populates="findings")
     finding: Mapped[Finding] = relationship()
+
+
+class SanctionState(enum.StrEnum):
+    """Sanktionsärendets läge."""
+
+    OPENED = "opened"  # öppnat
+    INFORMED = "informed"  # enheten informerad, svarstid löper
+    RESPONSE_RECEIVED = "response_received"  # yttrande inkommet
+    DEADLINE_PASSED = "deadline_passed"  # svarstiden har gått ut
+    ASSESSED = "assessed"  # bedömt
+    DECIDED = "decided"  # beslutat
+    NOTIFIED = "notified"  # beslutet meddelat
+    CARRIED_OUT = "carried_out"  # verkställt
+    CLOSED = "closed"  # avslutat
+    WITHDRAWN = "withdrawn"  # återkallat
+
+
+class Decision(enum.StrEnum):
+    """The ladder of sanctions, mildest first."""
+
+    REMARK = "remark"  # påpekande
+    ACTION_PLAN = "action_plan"  # krav på åtgärdsplan
+    PENALTY = "penalty"  # vite
+    REDUCTION = "reduction"  # nedsättning av kapiteringsersättning (jfr §2.7.6)
+    TERMINATION = "termination"  # hävning
+
+
+class DecidingBody(enum.StrEnum):
+    """Beslutsfattare."""
+
+    BESTALLARENHETEN = "bestallarenheten"  # inom sin delegation
+    REGIONSTYRELSEN = "regionstyrelsen"  # ekonomiska sanktioner och hävning
+
+
+class SanctionCase(Base):
+    """Sanktionsärende: grounds, the unit's response (or the passed deadline), the decision on
+    the ladder with rationale, deciding body and diarienummer, notification, execution."""
+
+    __tablename__ = "sanction_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    grounds: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[SanctionState] = mapped_column(
+        enum_column(SanctionState, "sanction_state"), default=SanctionState.OPENED
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    response_deadline: Mapped[dt.date | None]
+    response: Mapped[str | None] = mapped_column(sa.Text)
+    assessment: Mapped[str | None] = mapped_column(sa.Text)
+    decision: Mapped[Decision | None] = mapped_column(enum_column(Decision, "decision"))
+    rationale: Mapped[str | None] = mapped_column(sa.Text)
+    deciding_body: Mapped[DecidingBody | None] = mapped_column(
+        enum_column(DecidingBody, "deciding_body")
+    )
+    diarienummer: Mapped[str | None] = mapped_column(sa.String(50))
+    penalty_sek: Mapped[int | None]
+    reduction_percent: Mapped[float | None]
+    reduction_from: Mapped[dt.date | None]
+    reduction_to: Mapped[dt.date | None]
+    decided_on: Mapped[dt.date | None]
+    notified_on: Mapped[dt.date | None]
+    withdraw_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    unit: Mapped[Unit] = relationship()
+    ground_findings: Mapped[list[SanctionGround]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="SanctionGround.id"
+    )
+
+
+class SanctionGround(Base):
+    """Grund för sanktionsärendet: a finding or an action plan."""
+
+    __tablename__ = "sanction_grounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("sanction_cases.id"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("findings.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("action_plans.id"), index=True)
+
+    case: Mapped[SanctionCase] = relationship(back_populates="ground_findings")
+    finding: Mapped[Finding | None] = relationship()
+    plan: Mapped[ActionPlan | None] = relationship()
+
+
+class IvoReferral(Base):
+    """Anmälan till IVO (Inspektionen för vård och omsorg) in a matter of patient safety."""
+
+    __tablename__ = "ivo_referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("findings.id"))
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sanction_cases.id"))
+    referred_on: Mapped[dt.date]
+    reference: Mapped[str] = mapped_column(sa.String(100))
+    referred_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
