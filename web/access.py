@@ -73,6 +73,11 @@ ROUTE_ACCESS: dict[str, Access] = {
     "plans.act": Access(roles=UNIT_AND_REVIEWERS),
     "plans.add_measure": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
     "plans.measure_done": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "sanctions.index": Access(roles=UNIT_AND_REVIEWERS),
+    "sanctions.new": roles(Role.BESTALLARE),
+    "sanctions.show": Access(roles=UNIT_AND_REVIEWERS),
+    "sanctions.act": Access(roles=UNIT_AND_REVIEWERS),
+    "sanctions.ivo": roles(Role.BESTALLARE, Role.GRANSKARE),
     "catalog.index": Access(roles=ALL_ROLES),
     "catalog.edition": Access(roles=ALL_ROLES),
     "catalog.compare": Access(roles=ALL_ROLES),
@@ -123,6 +128,16 @@ def _plan(plan_id: int) -> Unit | None:
     return plan.unit
 
 
+def _case(case_id: int) -> Unit | None:
+    from workflows.models import SanctionCase
+
+    case = get_db().get(SanctionCase, case_id)
+    if case is None:
+        return None
+    g.case = case
+    return case.unit
+
+
 # URL argument name -> function loading the unit it belongs to (None when it does not exist).
 # A resolver may also put the loaded object on ``g`` for the view.
 UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
@@ -131,6 +146,7 @@ UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
     "file_id": _evidence,
     "dialog_id": _dialog,
     "plan_id": _plan,
+    "case_id": _case,
 }
 
 

@@ -92,6 +92,16 @@ DIFF_FIELDS = {
 }
 
 
+DECIDING = {
+    "bestallarenheten": _l("Beställarenheten (within its delegation)"),
+    "regionstyrelsen": _l("Regionstyrelsen"),
+}
+
+
+def deciding_label(value) -> str:
+    return DECIDING.get(str(value), str(value)) if value else ""
+
+
 def day_label(code: str) -> str:
     return DAYS.get(code, code)
 
@@ -131,6 +141,8 @@ ENTITY_TYPES = {
     "finding": _l("Finding"),
     "follow_up_dialog": _l("Follow-up dialog"),
     "action_plan": _l("Action plan"),
+    "sanction_case": _l("Sanction case"),
+    "ivo_referral": _l("Referral to IVO"),
 }
 
 
@@ -185,6 +197,7 @@ def init_app(app) -> None:
         applies_label=applies_label,
         diff_field_label=diff_field_label,
         day_label=day_label,
+        deciding_label=deciding_label,
         severity_label=severity_label,
     )
     app.jinja_env.filters["field_label"] = field_label

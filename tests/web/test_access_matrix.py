@@ -118,6 +118,26 @@ MATRIX = {
         {ANON: LOGIN, **NOT_UNIT},
         404,
     ),
+    "sanctions.index": ("GET", "/sanktioner/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "sanctions.new": (
+        "POST",
+        "/sanktioner/ny",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        404,
+    ),  # no unit
+    "sanctions.show": ("GET", "/sanktioner/{sid}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "sanctions.act": (
+        "POST",
+        "/sanktioner/{sid}/atgard/close",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        409,
+    ),  # refused by the machine: the case is only opened
+    "sanctions.ivo": (
+        "POST",
+        "/sanktioner/ivo",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        404,
+    ),  # no unit given
     "auditlog.index": (
         "GET",
         "/granskningslogg/",
@@ -184,8 +204,18 @@ def people(db, app, tmp_path):
         requirements="Krav",
         due_date=dt.date.today() + dt.timedelta(days=30),
     )
+    from workflows.sanction import open_case
+
+    case = open_case(
+        db,
+        users[Role.BESTALLARE],
+        db.scalar(sa.select(Unit).where(Unit.code == "own")),
+        title="Ärende",
+        grounds="Grund",
+    )
     db.commit()
     return {
+        "sid": case.id,
         "pid": plan.id,
         "rid": round_.id,
         "cid": checklist.id,

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from audit.access import restrict_to_visible
-from audit.models import Unit
+from audit.models import Role, Unit
 from audit.trail import AuditEvent
 from checklists.rounds import Finding
 from web.database import get_db
@@ -102,6 +102,7 @@ def _page(plan, *, errors=None, posted=None, status=200):
         overdue=ap.is_overdue(plan, today),
         can_edit_measures=unit_staff and plan.status in (ap.P.REQUESTED, ap.P.RETURNED),
         can_mark_done=unit_staff and plan.status == ap.P.APPROVED,
+        can_escalate=current_user.has_role(Role.BESTALLARE) and plan.status != ap.P.CLOSED,
     ), status
 
 

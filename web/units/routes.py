@@ -5,15 +5,18 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import g, render_template, request
 from flask_login import current_user
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from audit.access import restrict_to_visible
 from audit.models import Area, Operator, Role, Unit, UnitKind
 from audit.trail import AuditEvent
+from checklists.rounds import Finding
 from web.database import get_db
 from web.units import bp
+from workflows.action_plan import STATE_LABELS as PLAN_LABELS
 from workflows.dialog import STATE_LABELS
-from workflows.models import FollowUpDialog
+from workflows.models import ActionPlan, FollowUpDialog, IvoReferral, SanctionCase
+from workflows.sanction import STATE_LABELS as CASE_LABELS
 
 MainUnit = aliased(Unit)
 SORT_COLUMNS = {
@@ -79,8 +82,34 @@ def detail(unit_code):
         .where(FollowUpDialog.unit_id == unit.id)
         .order_by(FollowUpDialog.created_at.desc())
     ).all()
+    plans = db.scalars(
+        sa.select(ActionPlan).where(ActionPlan.unit_id == unit.id).order_by(ActionPlan.due_date)
+    ).all()
+    unit_findings = db.scalars(
+        sa.select(Finding)
+        .where(Finding.unit_id == unit.id)
+        .options(selectinload(Finding.requirement))
+        .order_by(Finding.id)
+    ).all()
+    cases = db.scalars(
+        sa.select(SanctionCase)
+        .where(SanctionCase.unit_id == unit.id)
+        .order_by(SanctionCase.created_at.desc())
+    ).all()
+    referrals = db.scalars(
+        sa.select(IvoReferral)
+        .where(IvoReferral.unit_id == unit.id)
+        .order_by(IvoReferral.referred_on.desc())
+    ).all()
     return render_template(
         "units/detail.html",
+        cases=cases,
+        case_labels=CASE_LABELS,
+        plans=plans,
+        plan_labels=PLAN_LABELS,
+        unit_findings=unit_findings,
+        referrals=referrals,
+        can_refer=current_user.has_role(Role.BESTALLARE, Role.GRANSKARE),
         unit=unit,
         branches=branches,
         events=events,
