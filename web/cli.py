@@ -323,6 +323,29 @@ def users_list() -> None:
             click.echo(f"{user.username:24} {user.display_name:30} {roles}{state}")
 
 
+# --- deadlines -----------------------------------------------------------------------------
+@main.group("deadlines")
+def deadlines_group() -> None:
+    """Bevakning av tidsgränser."""
+
+
+@deadlines_group.command("scan")
+@click.option("--today", "today_text", help="Datum att räkna från (ÅÅÅÅ-MM-DD); standard i dag.")
+def deadlines_scan(today_text) -> None:
+    """Köa påminnelser om tidsgränser som närmar sig eller har passerats (för cron)."""
+    import datetime as dt
+
+    from workflows.deadlines import scan
+
+    try:
+        today = dt.date.fromisoformat(today_text) if today_text else dt.date.today()
+    except ValueError:
+        _fail("ange datum som ÅÅÅÅ-MM-DD")
+    with session_scope() as session:
+        result = scan(session, today)
+    click.echo(f"Nya påminnelser: {result.due_soon} närmar sig, {result.overdue} försenade.")
+
+
 # --- audit ---------------------------------------------------------------------------------
 @main.group("audit")
 def audit_group() -> None:

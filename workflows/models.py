@@ -267,3 +267,24 @@ class IvoReferral(Base):
     reference: Mapped[str] = mapped_column(sa.String(100))
     referred_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reminder(Base):
+    """Påminnelse: a deadline coming up (``due_soon``) or passed (``overdue``), queued by the
+    deadline scan. Unique per thing, kind and date, so the scan can run any number of times."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "entity_type", "entity_id", "kind", "due_on", name="uq_reminders_entity_kind_due"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(sa.String(32))
+    entity_id: Mapped[int]
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    due_on: Mapped[dt.date]
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,157 @@
+"""Bevakning av tidsgränser: the scheduled deadline scan.
+
+``scan`` looks at every open deadline — material for a follow-up dialog, an action plan and its
+measures, a sanction case's response time, a checklist's last day — and queues a reminder when
+the deadline is a few working days away (``due_soon``) and when it has passed (``overdue``).
+Reminders are unique per thing, kind and date, and inserted with ON CONFLICT DO NOTHING, so the
+scan is idempotent and two scans at once cannot queue anything twice. Cron-friendly:
+``halsoval deadlines scan``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from checklists.rounds import Checklist, ChecklistStatus, Round
+from checklists.workdays import working_days_between
+from workflows.models import (
+    ActionMeasure,
+    ActionPlan,
+    DialogState,
+    FollowUpDialog,
+    PlanState,
+    Reminder,
+    SanctionCase,
+    SanctionState,
+)
+
+REMIND_WORKING_DAYS = 3
+_PG_SCAN_LOCK = 7_141_971_302
+
+
+def _lock(session: Session) -> None:
+    """Serialise scans: a second scan waits for the first and then finds nothing new.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: take the write lock before reading
+    (a write statement as the transaction's first), so the wait happens before any snapshot.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCAN_LOCK})
+    else:
+        session.execute(sa.update(Reminder).where(Reminder.id == -1).values(kind="due_soon"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Deadline:
+    entity_type: str
+    entity_id: int
+    unit_id: int
+    due_on: dt.date
+    what: str
+
+
+def open_deadlines(session: Session) -> list[Deadline]:
+    """Every deadline still to be met, in a handful of set-based queries."""
+    found: list[Deadline] = []
+    for row in session.execute(
+        sa.select(
+            FollowUpDialog.id,
+            FollowUpDialog.unit_id,
+            FollowUpDialog.material_deadline,
+            FollowUpDialog.title,
+        ).where(FollowUpDialog.status == DialogState.MATERIAL_REQUESTED)
+    ):
+        found.append(
+            Deadline(
+                "follow_up_dialog",
+                row[0],
+                row[1],
+                row[2],
+                f"Underlag till uppföljningsdialogen ”{row[3]}”",
+            )
+        )
+    done = (PlanState.REPORTED, PlanState.VERIFIED, PlanState.CLOSED)
+    for row in session.execute(
+        sa.select(ActionPlan.id, ActionPlan.unit_id, ActionPlan.due_date, ActionPlan.title).where(
+            ActionPlan.status.not_in(done)
+        )
+    ):
+        found.append(Deadline("action_plan", row[0], row[1], row[2], f"Åtgärdsplanen ”{row[3]}”"))
+    for row in session.execute(
+        sa.select(
+            ActionMeasure.id, ActionPlan.unit_id, ActionMeasure.due_date, ActionMeasure.description
+        )
+        .join(ActionPlan)
+        .where(ActionMeasure.done_on.is_(None), ActionPlan.status.not_in(done))
+    ):
+        found.append(Deadline("action_measure", row[0], row[1], row[2], f"Åtgärden ”{row[3]}”"))
+    for row in session.execute(
+        sa.select(
+            SanctionCase.id,
+            SanctionCase.unit_id,
+            SanctionCase.response_deadline,
+            SanctionCase.title,
+        ).where(SanctionCase.status == SanctionState.INFORMED)
+    ):
+        found.append(
+            Deadline(
+                "sanction_case", row[0], row[1], row[2], f"Yttrande i sanktionsärendet ”{row[3]}”"
+            )
+        )
+    for row in session.execute(
+        sa.select(Checklist.id, Checklist.unit_id, Round.deadline, Round.title)
+        .join(Round)
+        .where(Checklist.status.in_([ChecklistStatus.OPEN, ChecklistStatus.RETURNED]))
+    ):
+        found.append(Deadline("checklist", row[0], row[1], row[2], f"Checklistan ”{row[3]}”"))
+    return found
+
+
+@dataclasses.dataclass
+class ScanResult:
+    due_soon: int = 0
+    overdue: int = 0
+
+
+def scan(session: Session, today: dt.date) -> ScanResult:
+    """Köa påminnelser for deadlines within REMIND_WORKING_DAYS working days, and for those
+    that have passed. Safe to run any number of times, also concurrently."""
+    _lock(session)
+    rows = []
+    for deadline in open_deadlines(session):
+        if deadline.due_on < today:
+            kind, text = "overdue", f"{deadline.what} skulle vara klar {deadline.due_on}."
+        elif working_days_between(today, deadline.due_on) <= REMIND_WORKING_DAYS:
+            kind, text = "due_soon", f"{deadline.what} ska vara klar senast {deadline.due_on}."
+        else:
+            continue
+        rows.append(
+            {
+                "entity_type": deadline.entity_type,
+                "entity_id": deadline.entity_id,
+                "unit_id": deadline.unit_id,
+                "kind": kind,
+                "due_on": deadline.due_on,
+                "text": text,
+                "created_at": dt.datetime.now(dt.UTC),
+            }
+        )
+    result = ScanResult()
+    if not rows:
+        return result
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Reminder)
+    statement = insert.on_conflict_do_nothing(
+        index_elements=["entity_type", "entity_id", "kind", "due_on"]
+    ).returning(Reminder.kind)
+    for kind in session.scalars(statement, rows):
+        if kind == "overdue":
+            result.overdue += 1
+        else:
+            result.due_soon += 1
+    return result
