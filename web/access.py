@@ -78,6 +78,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "sanctions.show": Access(roles=UNIT_AND_REVIEWERS),
     "sanctions.act": Access(roles=UNIT_AND_REVIEWERS),
     "sanctions.ivo": roles(Role.BESTALLARE, Role.GRANSKARE),
+    "help.diagrams": Access(roles=ALL_ROLES),
     "catalog.index": Access(roles=ALL_ROLES),
     "catalog.edition": Access(roles=ALL_ROLES),
     "catalog.compare": Access(roles=ALL_ROLES),

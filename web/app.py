@@ -29,6 +29,7 @@ BLUEPRINTS = (
     "web.plans",
     "web.sanctions",
     "web.auditlog",
+    "web.help",
 )
 
 

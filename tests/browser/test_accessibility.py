@@ -129,6 +129,8 @@ def test_pages_meet_wcag_21_aa(browser, live_server, checklist_id):
     from tests.browser.conftest import screenshot
 
     screenshot(page, "15-dialog")
+    page.goto(f"{live_server}/hjalp/flodesscheman")
+    screenshot(page, "16-flodesscheman")
     context.close()
     failing = {path: found for path, found in problems.items() if found}
     assert failing == {}, "\n".join(f"{p}: {v}" for p, vs in failing.items() for v in vs)

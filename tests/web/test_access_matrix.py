@@ -138,6 +138,7 @@ MATRIX = {
         {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
         404,
     ),  # no unit given
+    "help.diagrams": ("GET", "/hjalp/flodesscheman", {ANON: LOGIN}, OK),
     "auditlog.index": (
         "GET",
         "/granskningslogg/",

@@ -331,3 +331,17 @@ def test_random_triggers_keep_the_machine_sound(db, people, steps):
             assert count(db, AuditEvent) == events + 1
         assert dialog.status in set(S)
     assert verify(db).ok
+
+
+def test_svg_diagram_has_every_state_and_transition():
+    from workflows.diagram import svg, transitions
+
+    picture = svg(wf.DIALOG)
+    for label in wf.STATE_LABELS.values():
+        assert label in picture
+    assert picture.count("<rect") == len(wf.STATE_LABELS)
+    assert "style=" not in picture  # presentation attributes only: the CSP holds
+    rows = transitions(wf.DIALOG)
+    assert len(rows) == len(ALLOWED)
+    assert ("Under granskning", "Boka möte", "Möte bokat",
+            ("head_and_medical_lead_attend",)) in rows

@@ -1,0 +1,33 @@
+"""The diagrams page: each workflow's state diagram, generated from its machine."""
+
+from flask import render_template
+from markupsafe import Markup
+
+from web.help import bp
+from workflows.action_plan import ACTION_PLAN
+from workflows.diagram import svg, transitions
+from workflows.dialog import DIALOG
+from workflows.sanction import SANCTION
+
+WORKFLOWS = [
+    ("dialog", DIALOG, "§7.1.1"),
+    ("atgardsplan", ACTION_PLAN, "§7.1.3"),
+    ("sanktion", SANCTION, "§7.1.3"),
+]
+
+
+@bp.route("/flodesscheman")
+def diagrams():
+    items = [
+        {
+            "key": key,
+            "name": wf.name,
+            "section": section,
+            # The SVG is built from our own constant labels, escaped in diagram.svg().
+            "svg": Markup(svg(wf)),  # noqa: S704
+            "rows": transitions(wf),
+            "mermaid": wf.diagram(),
+        }
+        for key, wf, section in WORKFLOWS
+    ]
+    return render_template("help/diagrams.html", workflows=items)
