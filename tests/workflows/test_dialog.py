@@ -343,5 +343,9 @@ def test_svg_diagram_has_every_state_and_transition():
     assert "style=" not in picture  # presentation attributes only: the CSP holds
     rows = transitions(wf.DIALOG)
     assert len(rows) == len(ALLOWED)
-    assert ("Under granskning", "Boka möte", "Möte bokat",
-            ("head_and_medical_lead_attend",)) in rows
+    assert (
+        "Under granskning",
+        "Boka möte",
+        "Möte bokat",
+        ("head_and_medical_lead_attend",),
+    ) in rows
