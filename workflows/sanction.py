@@ -109,7 +109,9 @@ def response_written(case, data, session) -> str | None:
 
 
 def deadline_has_passed(case, data, session) -> str | None:
-    if case.response_deadline is None or today() <= case.response_deadline:
+    if case.response_deadline is None:
+        return "Ingen svarstid är satt i ärendet."
+    if today() <= case.response_deadline:
         return f"Svarstiden löper till och med {case.response_deadline.isoformat()}."
     return None
 
