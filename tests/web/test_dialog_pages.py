@@ -126,3 +126,25 @@ def test_other_units_dialog_is_not_found_and_staff_cannot_act(app, people, db):
         vc, dialog_id, "request_material", material_request="x", material_deadline="2030-01-01"
     )
     assert refused.status_code == 409 and "behörighet" in refused.get_data(as_text=True)
+
+
+def test_start_pages_show_whose_turn_it_is_and_reminders(app, people, db):
+    from workflows.deadlines import scan
+
+    bo, vc = app.test_client(), app.test_client()
+    login(bo, "bo", PASSWORD)
+    login(vc, "vc", PASSWORD)
+    token = csrf_token(bo, "/enheter/byske")
+    dialog_id = int(bo.post("/dialoger/ny", data={"csrf_token": token, "unit": "byske",
+                                                  "title": "Vårens dialog"}).location
+                    .rsplit("/", 1)[1])
+    due = dt.date.today() + dt.timedelta(days=1)
+    act(bo, dialog_id, "request_material", material_request="Checklistan.",
+        material_deadline=due.isoformat())
+    page = vc.get("/").get_data(as_text=True)
+    assert "Lämna underlag</a>: Vårens dialog – Byske hälsocentral" in page
+    assert "Lämna underlag" not in bo.get("/").get_data(as_text=True)
+    scan(db, dt.date.today())
+    db.commit()
+    page = vc.get("/").get_data(as_text=True)
+    assert "Påminnelser" in page and f"ska vara klar senast {due}" in page

@@ -7,6 +7,7 @@ from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from audit.access import restrict_to_visible
+from audit.db import utcnow
 from audit.models import REGION_ROLES, Area, Role, Unit, UnitKind, User
 from audit.trail import AuditEvent
 from checklists.operations import progress
@@ -15,6 +16,15 @@ from web.database import get_db
 from web.forms import BaseForm
 from web.i18n import LANGUAGES
 from web.main import bp
+from workflows.models import (
+    ActionPlan,
+    DialogState,
+    FollowUpDialog,
+    PlanState,
+    Reminder,
+    SanctionCase,
+    SanctionState,
+)
 
 
 @bp.route("/")
@@ -67,6 +77,20 @@ def start():
             .order_by(Checklist.submitted_at)
         ).all()
     checklist_progress = progress(db, [c.id for c, _, _ in waiting + to_review])
+    tasks = _workflow_tasks(db, roles)
+    reminders = (
+        db.scalars(
+            restrict_to_visible(
+                sa.select(Reminder)
+                .where(Reminder.created_at >= utcnow() - dt.timedelta(days=14))
+                .order_by(Reminder.due_on),
+                current_user,
+                Reminder.unit_id,
+            ).limit(20)
+        ).all()
+        if roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL, Role.BESTALLARE, Role.GRANSKARE}
+        else []
+    )
     user_count = None
     if Role.ADMIN in roles:
         user_count = db.scalar(sa.select(sa.func.count()).where(User.active.is_(True)))
@@ -81,6 +105,8 @@ def start():
         roles=roles,
         is_unit_user=bool(roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL}),
         waiting=waiting,
+        tasks=tasks,
+        reminders=reminders,
         to_review=to_review,
         checklist_progress=checklist_progress,
         today=dt.date.today(),
@@ -107,3 +133,76 @@ def health():
     """Liveness and database check for load balancers; says nothing about the data."""
     get_db().execute(sa.text("SELECT 1"))
     return {"status": "ok"}
+
+
+# (model, state column value, whose turn, Swedish text, endpoint, id argument)
+WORKFLOW_TASKS = [
+    (
+        FollowUpDialog,
+        DialogState.MATERIAL_REQUESTED,
+        "unit",
+        "Lämna underlag",
+        "dialogs.show",
+        "dialog_id",
+    ),
+    (
+        FollowUpDialog,
+        DialogState.MATERIAL_SUBMITTED,
+        "review",
+        "Granska underlag",
+        "dialogs.show",
+        "dialog_id",
+    ),
+    (ActionPlan, PlanState.REQUESTED, "unit", "Skriv åtgärdsplan", "plans.show", "plan_id"),
+    (ActionPlan, PlanState.RETURNED, "unit", "Komplettera åtgärdsplan", "plans.show", "plan_id"),
+    (ActionPlan, PlanState.SUBMITTED, "review", "Pröva åtgärdsplan", "plans.show", "plan_id"),
+    (ActionPlan, PlanState.REPORTED, "review", "Verifiera åtgärdsplan", "plans.show", "plan_id"),
+    (SanctionCase, SanctionState.INFORMED, "unit", "Lämna yttrande", "sanctions.show", "case_id"),
+    (
+        SanctionCase,
+        SanctionState.RESPONSE_RECEIVED,
+        "review",
+        "Bedöm sanktionsärende",
+        "sanctions.show",
+        "case_id",
+    ),
+    (
+        SanctionCase,
+        SanctionState.DEADLINE_PASSED,
+        "review",
+        "Bedöm sanktionsärende",
+        "sanctions.show",
+        "case_id",
+    ),
+]
+
+
+def _workflow_tasks(db, roles) -> list[tuple[str, str, str, dict]]:
+    """Dialogs, plans and cases waiting for this person: one query per kind of row."""
+    turn = set()
+    if roles & {Role.VERKSAMHETSCHEF}:
+        turn.add("unit")
+    if roles & {Role.BESTALLARE, Role.GRANSKARE}:
+        turn.add("review")
+    tasks = []
+    for model in (FollowUpDialog, ActionPlan, SanctionCase):
+        wanted = {
+            state: (text, endpoint, arg)
+            for m, state, whose, text, endpoint, arg in WORKFLOW_TASKS
+            if m is model and whose in turn
+        }
+        if not wanted:
+            continue
+        rows = db.execute(
+            restrict_to_visible(
+                sa.select(model.id, model.status, model.title, Unit.name)
+                .join(Unit, Unit.id == model.unit_id)
+                .where(model.status.in_(list(wanted))),
+                current_user,
+                model.unit_id,
+            )
+        ).all()
+        for row_id, status, title, unit_name in rows:
+            text, endpoint, arg = wanted[status]
+            tasks.append((text, f"{title} – {unit_name}", endpoint, {arg: row_id}))
+    return tasks
