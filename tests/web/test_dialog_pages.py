@@ -135,12 +135,19 @@ def test_start_pages_show_whose_turn_it_is_and_reminders(app, people, db):
     login(bo, "bo", PASSWORD)
     login(vc, "vc", PASSWORD)
     token = csrf_token(bo, "/enheter/byske")
-    dialog_id = int(bo.post("/dialoger/ny", data={"csrf_token": token, "unit": "byske",
-                                                  "title": "Vårens dialog"}).location
-                    .rsplit("/", 1)[1])
+    dialog_id = int(
+        bo.post(
+            "/dialoger/ny", data={"csrf_token": token, "unit": "byske", "title": "Vårens dialog"}
+        ).location.rsplit("/", 1)[1]
+    )
     due = dt.date.today() + dt.timedelta(days=1)
-    act(bo, dialog_id, "request_material", material_request="Checklistan.",
-        material_deadline=due.isoformat())
+    act(
+        bo,
+        dialog_id,
+        "request_material",
+        material_request="Checklistan.",
+        material_deadline=due.isoformat(),
+    )
     page = vc.get("/").get_data(as_text=True)
     assert "Lämna underlag</a>: Vårens dialog – Byske hälsocentral" in page
     assert "Lämna underlag" not in bo.get("/").get_data(as_text=True)
@@ -148,3 +155,23 @@ def test_start_pages_show_whose_turn_it_is_and_reminders(app, people, db):
     db.commit()
     page = vc.get("/").get_data(as_text=True)
     assert "Påminnelser" in page and f"ska vara klar senast {due}" in page
+
+
+def test_an_unreadable_date_is_refused_with_a_message(app, people, db):
+    bo = app.test_client()
+    login(bo, "bo", PASSWORD)
+    token = csrf_token(bo, "/enheter/byske")
+    dialog_id = int(
+        bo.post(
+            "/dialoger/ny", data={"csrf_token": token, "unit": "byske", "title": "D"}
+        ).location.rsplit("/", 1)[1]
+    )
+    response = act(
+        bo,
+        dialog_id,
+        "request_material",
+        material_request="Underlag.",
+        material_deadline="nästa fredag",
+    )
+    assert response.status_code == 409
+    assert "ÅÅÅÅ-MM-DD" in response.get_data(as_text=True)

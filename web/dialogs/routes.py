@@ -13,11 +13,11 @@ from sqlalchemy.orm import selectinload
 
 from audit.access import restrict_to_visible
 from audit.models import Role, Unit
-from audit.trail import AuditEvent
 from checklists.rounds import Finding
 from web.database import get_db
 from web.dialogs import bp
 from web.forms import BaseForm
+from web.workflow_views import fire_from_form, timeline
 from workflows import dialog as wf
 from workflows.engine import WorkflowError
 from workflows.models import DialogFinding, DialogState, Disposition, FollowUpDialog
@@ -62,16 +62,12 @@ def _page(dialog, *, errors=None, posted=None, status=200):
         .options(selectinload(DialogFinding.finding).selectinload(Finding.requirement))
         .order_by(DialogFinding.id)
     ).all()
-    timeline = db.scalars(
-        sa.select(AuditEvent)
-        .where(AuditEvent.entity_type == "follow_up_dialog", AuditEvent.entity_id == str(dialog.id))
-        .order_by(AuditEvent.id)
-    ).all()
+    events = timeline("follow_up_dialog", dialog.id)
     return render_template(
         "dialogs/show.html",
         dialog=dialog,
         findings=findings,
-        timeline=timeline,
+        timeline=events,
         actions=wf.DIALOG.available(dialog, current_user),
         labels=wf.STATE_LABELS,
         triggers=wf.DIALOG.triggers,
@@ -133,25 +129,16 @@ def _data(trigger: str, form) -> dict:
 @bp.route("/<int:dialog_id>/atgard/<trigger>", methods=["POST"])
 def act(dialog_id, trigger):
     dialog = g.dialog
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    if trigger not in wf.DIALOG.triggers:
-        abort(404)
-    try:
-        wf.DIALOG.fire(
-            get_db(),
-            current_user,
-            dialog,
-            trigger,
-            data=_data(trigger, request.form),
-            reason=request.form.get("reason"),
-        )
-    except WorkflowError as exc:
-        get_db().rollback()
-        dialog = get_db().get(FollowUpDialog, dialog.id)
-        return _page(dialog, errors={trigger: str(exc)}, posted=request.form, status=409)
-    flash(_("%(action)s: done.", action=wf.DIALOG.triggers[trigger].label), "info")
-    return redirect(url_for("dialogs.show", dialog_id=dialog.id))
+    return fire_from_form(
+        wf.DIALOG,
+        dialog,
+        trigger,
+        lambda: _data(trigger, request.form),
+        request.form.get("reason"),
+        lambda row, **kw: _page(row, posted=request.form, **kw),
+        "dialogs.show",
+        dialog_id=dialog.id,
+    )
 
 
 @bp.route("/<int:dialog_id>/iakttagelser/<int:entry_id>", methods=["POST"])

@@ -12,11 +12,11 @@ from sqlalchemy.orm import selectinload
 
 from audit.access import restrict_to_visible
 from audit.models import Role, Unit
-from audit.trail import AuditEvent
 from checklists.rounds import Finding
 from web.database import get_db
 from web.forms import BaseForm
 from web.plans import bp
+from web.workflow_views import fire_from_form, timeline
 from workflows import action_plan as ap
 from workflows.engine import WorkflowError
 from workflows.models import ActionMeasure, ActionPlan, ActionPlanFinding
@@ -81,18 +81,14 @@ def _page(plan, *, errors=None, posted=None, status=200):
         .where(ActionPlanFinding.plan_id == plan.id)
         .options(selectinload(ActionPlanFinding.finding).selectinload(Finding.requirement))
     ).all()
-    timeline = db.scalars(
-        sa.select(AuditEvent)
-        .where(AuditEvent.entity_type == "action_plan", AuditEvent.entity_id == str(plan.id))
-        .order_by(AuditEvent.id)
-    ).all()
+    events = timeline("action_plan", plan.id)
     today = dt.date.today()
     unit_staff = any(a.role.is_unit_role and a.unit_id == plan.unit_id for a in current_user.roles)
     return render_template(
         "plans/show.html",
         plan=plan,
         findings=findings,
-        timeline=timeline,
+        timeline=events,
         actions=ap.ACTION_PLAN.available(plan, current_user),
         labels=ap.STATE_LABELS,
         triggers=ap.ACTION_PLAN.triggers,
@@ -114,29 +110,16 @@ def show(plan_id):
 @bp.route("/<int:plan_id>/atgard/<trigger>", methods=["POST"])
 def act(plan_id, trigger):
     plan = g.plan
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    if trigger not in ap.ACTION_PLAN.triggers:
-        abort(404)
-    try:
-        ap.ACTION_PLAN.fire(
-            get_db(),
-            current_user,
-            plan,
-            trigger,
-            data={"report": request.form.get("report", "")},
-            reason=request.form.get("reason"),
-        )
-    except WorkflowError as exc:
-        get_db().rollback()
-        return _page(
-            get_db().get(ActionPlan, plan.id),
-            errors={trigger: str(exc)},
-            posted=request.form,
-            status=409,
-        )
-    flash(_("%(action)s: done.", action=ap.ACTION_PLAN.triggers[trigger].label), "info")
-    return redirect(url_for("plans.show", plan_id=plan.id))
+    return fire_from_form(
+        ap.ACTION_PLAN,
+        plan,
+        trigger,
+        {"report": request.form.get("report", "")},
+        request.form.get("reason"),
+        lambda row, **kw: _page(row, posted=request.form, **kw),
+        "plans.show",
+        plan_id=plan.id,
+    )
 
 
 @bp.route("/<int:plan_id>/atgarder", methods=["POST"])

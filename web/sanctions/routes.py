@@ -13,11 +13,11 @@ from sqlalchemy.orm import selectinload
 
 from audit.access import restrict_to_visible
 from audit.models import Unit
-from audit.trail import AuditEvent
 from checklists.rounds import Finding
 from web.database import get_db
 from web.forms import BaseForm
 from web.sanctions import bp
+from web.workflow_views import fire_from_form, timeline
 from workflows import sanction as sc
 from workflows.engine import WorkflowError
 from workflows.models import ActionPlan, DecidingBody, Decision, SanctionCase, SanctionGround
@@ -100,17 +100,13 @@ def _page(case, *, errors=None, posted=None, status=200):
             selectinload(SanctionGround.plan),
         )
     ).all()
-    timeline = db.scalars(
-        sa.select(AuditEvent)
-        .where(AuditEvent.entity_type == "sanction_case", AuditEvent.entity_id == str(case.id))
-        .order_by(AuditEvent.id)
-    ).all()
+    events = timeline("sanction_case", case.id)
     suggestion = sc.suggest_decision(db, case) if case.decision is None else None
     return render_template(
         "sanctions/show.html",
         case=case,
         grounds=grounds,
-        timeline=timeline,
+        timeline=events,
         actions=sc.SANCTION.available(case, current_user),
         labels=sc.STATE_LABELS,
         triggers=sc.SANCTION.triggers,
@@ -152,29 +148,16 @@ def _data(trigger, form) -> dict:
 @bp.route("/<int:case_id>/atgard/<trigger>", methods=["POST"])
 def act(case_id, trigger):
     case = g.case
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    if trigger not in sc.SANCTION.triggers:
-        abort(404)
-    try:
-        sc.SANCTION.fire(
-            get_db(),
-            current_user,
-            case,
-            trigger,
-            data=_data(trigger, request.form),
-            reason=request.form.get("reason"),
-        )
-    except WorkflowError as exc:
-        get_db().rollback()
-        return _page(
-            get_db().get(SanctionCase, case.id),
-            errors={trigger: str(exc)},
-            posted=request.form,
-            status=409,
-        )
-    flash(_("%(action)s: done.", action=sc.SANCTION.triggers[trigger].label), "info")
-    return redirect(url_for("sanctions.show", case_id=case.id))
+    return fire_from_form(
+        sc.SANCTION,
+        case,
+        trigger,
+        lambda: _data(trigger, request.form),
+        request.form.get("reason"),
+        lambda row, **kw: _page(row, posted=request.form, **kw),
+        "sanctions.show",
+        case_id=case.id,
+    )
 
 
 @bp.route("/ivo", methods=["POST"])
