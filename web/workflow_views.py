@@ -1,9 +1,12 @@
-"""What the workflow pages share: firing a trigger from a form, and the timeline."""
+"""What the workflow pages share: reading form values, the unit a form names, firing a
+trigger from a form, and the timeline."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,6 +14,48 @@ from audit.trail import AuditEvent
 from web.database import get_db
 from web.forms import BaseForm
 from workflows.engine import Workflow, WorkflowError
+
+
+def parse_date(value) -> dt.date | None:
+    """ÅÅÅÅ-MM-DD from a form; empty is None; anything else a Swedish refusal."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise WorkflowError("Ange datum som ÅÅÅÅ-MM-DD.") from None
+
+
+def parse_int(value) -> int | None:
+    """A whole number typed with or without spaces ("50 000"); None if it is not one."""
+    text = str(value or "").replace(" ", "").replace("\u00a0", "")
+    return int(text) if text.isdigit() else None
+
+
+def parse_number(value) -> float | None:
+    """A number with a Swedish decimal comma; None if it is not one."""
+    try:
+        return float(str(value).replace(",", ".")) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def unit_from_form():
+    """The unit a POSTed form on the unit page names (CSRF checked; 404 if it does not exist)."""
+    from audit.models import Unit
+
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    unit = get_db().scalar(sa.select(Unit).where(Unit.code == request.form.get("unit")))
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def refuse_on_unit_page(unit, form: str, message: str):
+    """Show the unit page again with the refusal next to the form and everything typed (422)."""
+    from web.units.routes import render_unit_page
+
+    get_db().rollback()
+    return render_unit_page(unit, errors={form: message}, posted=request.form, status=422)
 
 
 def timeline(entity_type: str, entity_id: int) -> list[AuditEvent]:

@@ -136,7 +136,7 @@ def request_action_plan(
     *,
     title: str,
     requirements: str,
-    due_date: dt.date,
+    due_date: dt.date | None,
     finding_ids: list[int] = (),
     dialog_id: int | None = None,
 ) -> ActionPlan:
@@ -146,6 +146,8 @@ def request_action_plan(
     title, requirements = _clean(title), _clean(requirements)
     if not title or not requirements:
         raise WorkflowError("Ange rubrik och vilka krav planen ska uppfylla.")
+    if due_date is None:
+        raise WorkflowError("Ange planens sista dag.")
     if due_date < utcnow().date():
         raise WorkflowError("Planens sista dag kan inte ha passerat.")
     problem = _personal_data(requirements)

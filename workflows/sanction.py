@@ -419,7 +419,7 @@ def refer_to_ivo(
     user: User,
     unit: Unit,
     *,
-    referred_on: dt.date,
+    referred_on: dt.date | None,
     reference: str,
     finding_id: int | None = None,
     case_id: int | None = None,
@@ -430,6 +430,8 @@ def refer_to_ivo(
     reference = _clean(reference)
     if not reference:
         raise WorkflowError("Ange IVO:s diarienummer eller annan referens.")
+    if referred_on is None:
+        raise WorkflowError("Ange datum för anmälan till IVO.")
     if referred_on > today():
         raise WorkflowError("Anmälningsdatum kan inte ligga i framtiden.")
     if (

@@ -17,7 +17,13 @@ from checklists.rounds import Finding
 from web.database import get_db
 from web.dialogs import bp
 from web.forms import BaseForm
-from web.workflow_views import fire_from_form, timeline
+from web.workflow_views import (
+    fire_from_form,
+    parse_date,
+    refuse_on_unit_page,
+    timeline,
+    unit_from_form,
+)
 from workflows import dialog as wf
 from workflows.engine import WorkflowError
 from workflows.models import DialogFinding, DialogState, Disposition, FollowUpDialog
@@ -40,16 +46,11 @@ def index():
 
 @bp.route("/ny", methods=["POST"])
 def new():
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    unit = get_db().scalar(sa.select(Unit).where(Unit.code == request.form.get("unit")))
-    if unit is None:
-        abort(404)
+    unit = unit_from_form()
     try:
         dialog = wf.open_dialog(get_db(), current_user, unit, request.form.get("title", ""))
     except WorkflowError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("units.detail", unit_code=unit.code))
+        return refuse_on_unit_page(unit, "dialog", str(exc))
     flash(_("The follow-up dialog has been planned."), "info")
     return redirect(url_for("dialogs.show", dialog_id=dialog.id))
 
@@ -86,19 +87,12 @@ def show(dialog_id):
     return _page(g.dialog)
 
 
-def _date(value, message):
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        raise WorkflowError(message) from None
-
-
 def _data(trigger: str, form) -> dict:
     """The transition's data from the form, with dates parsed (Swedish errors)."""
     if trigger == "request_material":
         return {
             "material_request": form.get("material_request", ""),
-            "material_deadline": _date(form.get("material_deadline"), "Ange datum som ÅÅÅÅ-MM-DD."),
+            "material_deadline": parse_date(form.get("material_deadline")),
         }
     if trigger == "submit_material":
         return {"comment": form.get("comment", "")}

@@ -16,17 +16,16 @@ from checklists.rounds import Finding
 from web.database import get_db
 from web.forms import BaseForm
 from web.plans import bp
-from web.workflow_views import fire_from_form, timeline
+from web.workflow_views import (
+    fire_from_form,
+    parse_date,
+    refuse_on_unit_page,
+    timeline,
+    unit_from_form,
+)
 from workflows import action_plan as ap
 from workflows.engine import WorkflowError
 from workflows.models import ActionMeasure, ActionPlan, ActionPlanFinding
-
-
-def _date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        raise WorkflowError("Ange datum som ÅÅÅÅ-MM-DD.") from None
 
 
 @bp.route("/")
@@ -51,12 +50,8 @@ def index():
 
 @bp.route("/ny", methods=["POST"])
 def new():
-    if not BaseForm().validate_on_submit():
-        abort(400)
+    unit = unit_from_form()
     db = get_db()
-    unit = db.scalar(sa.select(Unit).where(Unit.code == request.form.get("unit")))
-    if unit is None:
-        abort(404)
     try:
         plan = ap.request_action_plan(
             db,
@@ -64,12 +59,11 @@ def new():
             unit,
             title=request.form.get("title", ""),
             requirements=request.form.get("requirements", ""),
-            due_date=_date(request.form.get("due_date")) or dt.date.min,
+            due_date=parse_date(request.form.get("due_date")),
             finding_ids=[int(f) for f in request.form.getlist("finding") if f.isdigit()],
         )
     except WorkflowError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("units.detail", unit_code=unit.code, _anchor="plans-h"))
+        return refuse_on_unit_page(unit, "plan", str(exc))
     flash(_("The action plan has been requested."), "info")
     return redirect(url_for("plans.show", plan_id=plan.id))
 
@@ -134,7 +128,7 @@ def add_measure(plan_id):
             plan,
             description=request.form.get("description", ""),
             responsible=request.form.get("responsible", ""),
-            due_date=_date(request.form.get("measure_due")),
+            due_date=parse_date(request.form.get("measure_due")),
         )
     except WorkflowError as exc:
         get_db().rollback()
@@ -157,7 +151,10 @@ def measure_done(plan_id, measure_id):
         abort(404)
     try:
         ap.mark_done(
-            get_db(), current_user, measure, _date(request.form.get("done_on")) or dt.date.today()
+            get_db(),
+            current_user,
+            measure,
+            parse_date(request.form.get("done_on")) or dt.date.today(),
         )
     except WorkflowError as exc:
         get_db().rollback()

@@ -3,8 +3,6 @@ the actions allowed for me, the ladder's suggestion; IVO referrals from the unit
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,29 +15,18 @@ from checklists.rounds import Finding
 from web.database import get_db
 from web.forms import BaseForm
 from web.sanctions import bp
-from web.workflow_views import fire_from_form, timeline
+from web.workflow_views import (
+    fire_from_form,
+    parse_date,
+    parse_int,
+    parse_number,
+    refuse_on_unit_page,
+    timeline,
+    unit_from_form,
+)
 from workflows import sanction as sc
 from workflows.engine import WorkflowError
 from workflows.models import ActionPlan, DecidingBody, Decision, SanctionCase, SanctionGround
-
-
-def _date(value):
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        raise WorkflowError("Ange datum som ÅÅÅÅ-MM-DD.") from None
-
-
-def _int(value):
-    text = str(value or "").replace(" ", "").replace("\u00a0", "")
-    return int(text) if text.isdigit() else None
-
-
-def _number(value):
-    try:
-        return float(str(value).replace(",", ".")) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 @bp.route("/")
@@ -61,31 +48,31 @@ def index():
 
 @bp.route("/ny", methods=["POST"])
 def new():
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    db = get_db()
-    plan_id = _int(request.form.get("plan"))
-    try:
-        if plan_id:
-            plan = db.get(ActionPlan, plan_id)
-            if plan is None:
-                abort(404)
-            case = sc.escalate_plan(db, current_user, plan)
-        else:
-            unit = db.scalar(sa.select(Unit).where(Unit.code == request.form.get("unit")))
-            if unit is None:
-                abort(404)
+    plan_id = parse_int(request.form.get("plan"))
+    if plan_id:  # escalation from an action plan: nothing typed to keep
+        if not BaseForm().validate_on_submit():
+            abort(400)
+        plan = get_db().get(ActionPlan, plan_id)
+        if plan is None:
+            abort(404)
+        try:
+            case = sc.escalate_plan(get_db(), current_user, plan)
+        except WorkflowError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("plans.show", plan_id=plan.id))
+    else:
+        unit = unit_from_form()
+        try:
             case = sc.open_case(
-                db,
+                get_db(),
                 current_user,
                 unit,
                 title=request.form.get("title", ""),
                 grounds=request.form.get("grounds", ""),
                 finding_ids=[int(f) for f in request.form.getlist("finding") if f.isdigit()],
             )
-    except WorkflowError as exc:
-        flash(str(exc), "error")
-        return redirect(request.referrer or url_for("sanctions.index"))
+        except WorkflowError as exc:
+            return refuse_on_unit_page(unit, "case", str(exc))
     flash(_("The sanction case has been opened."), "info")
     return redirect(url_for("sanctions.show", case_id=case.id))
 
@@ -126,7 +113,7 @@ def show(case_id):
 
 def _data(trigger, form) -> dict:
     if trigger == "inform_unit":
-        return {"response_days": _int(form.get("response_days"))}
+        return {"response_days": parse_int(form.get("response_days"))}
     if trigger == "respond":
         return {"response": form.get("response", "")}
     if trigger == "assess":
@@ -137,10 +124,10 @@ def _data(trigger, form) -> dict:
             "rationale": form.get("rationale", ""),
             "deciding_body": form.get("deciding_body"),
             "diarienummer": form.get("diarienummer", ""),
-            "penalty_sek": _int(form.get("penalty_sek")),
-            "reduction_percent": _number(form.get("reduction_percent")),
-            "reduction_from": _date(form.get("reduction_from")),
-            "reduction_to": _date(form.get("reduction_to")),
+            "penalty_sek": parse_int(form.get("penalty_sek")),
+            "reduction_percent": parse_number(form.get("reduction_percent")),
+            "reduction_from": parse_date(form.get("reduction_from")),
+            "reduction_to": parse_date(form.get("reduction_to")),
         }
     return {}
 
@@ -162,23 +149,17 @@ def act(case_id, trigger):
 
 @bp.route("/ivo", methods=["POST"])
 def ivo():
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    db = get_db()
-    unit = db.scalar(sa.select(Unit).where(Unit.code == request.form.get("unit")))
-    if unit is None:
-        abort(404)
+    unit = unit_from_form()
     try:
         sc.refer_to_ivo(
-            db,
+            get_db(),
             current_user,
             unit,
-            referred_on=_date(request.form.get("referred_on")) or dt.date.max,
+            referred_on=parse_date(request.form.get("referred_on")),
             reference=request.form.get("reference", ""),
-            finding_id=_int(request.form.get("finding")),
+            finding_id=parse_int(request.form.get("finding")),
         )
     except WorkflowError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("The referral to IVO has been recorded."), "info")
+        return refuse_on_unit_page(unit, "ivo", str(exc))
+    flash(_("The referral to IVO has been recorded."), "info")
     return redirect(url_for("units.detail", unit_code=unit.code, _anchor="ivo-h"))

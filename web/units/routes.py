@@ -66,7 +66,11 @@ def index():
 
 @bp.route("/<unit_code>")
 def detail(unit_code):
-    unit = g.unit  # resolved and access-checked in web.access
+    return render_unit_page(g.unit)  # resolved and access-checked in web.access
+
+
+def render_unit_page(unit, *, errors=None, posted=None, status=200):
+    """The unit page; the forms on it re-render it with their error and what was typed."""
     db = get_db()
     branches = db.scalars(
         sa.select(Unit).where(Unit.main_unit_id == unit.id).order_by(Unit.name)
@@ -117,4 +121,6 @@ def detail(unit_code):
         dialog_labels=STATE_LABELS,
         can_plan=current_user.has_role(Role.BESTALLARE),
         today_year=dt.date.today().year,
-    )
+        errors=errors or {},
+        posted=posted or {},
+    ), status
