@@ -48,7 +48,7 @@ class Round(Base):
 
 
 class Checklist(Base):
-    """Checklista: one unit's answers in one round. ``version`` guards against lost updates."""
+    """Checklista: one unit's answers in one round (each item carries its own version)."""
 
     __tablename__ = "checklists"
     __table_args__ = (sa.UniqueConstraint("round_id", "unit_id", name="uq_checklists_round_unit"),)
@@ -59,7 +59,6 @@ class Checklist(Base):
     status: Mapped[ChecklistStatus] = mapped_column(
         enum_column(ChecklistStatus, "checklist_status"), default=ChecklistStatus.OPEN
     )
-    version: Mapped[int] = mapped_column(default=1)
     return_message: Mapped[str | None] = mapped_column(sa.Text)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -93,7 +92,9 @@ class ChecklistItem(Base):
     auto_explanation: Mapped[str | None] = mapped_column(sa.Text)
     answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    changed_in_version: Mapped[int] = mapped_column(default=0)
+    # Optimistic lock per item: a save names the version it was loaded at, so colleagues
+    # answering different items of one checklist never conflict (only the same item does).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     override_status: Mapped[Status | None] = mapped_column(enum_column(Status, "override_status"))
     override_reason: Mapped[str | None] = mapped_column(sa.Text)
     reviewer_comment: Mapped[str | None] = mapped_column(sa.Text)
@@ -101,6 +102,7 @@ class ChecklistItem(Base):
 
     checklist: Mapped[Checklist] = relationship(back_populates="items")
     requirement: Mapped[Requirement] = relationship()
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
     files: Mapped[list[EvidenceFile]] = relationship(
         back_populates="item", order_by="EvidenceFile.id"
     )

@@ -6,6 +6,7 @@ from audit.models import Area, Operator, Role, UnitKind
 from checklists.answers import Status
 from checklists.models import AnswerType, Recurrence, Severity
 from checklists.rounds import ChecklistStatus
+from checklists.sections import Filter, ReviewStatus, SectionStatus
 from workflows.models import Disposition
 
 LABELS = {
@@ -102,6 +103,40 @@ def deciding_label(value) -> str:
     return DECIDING.get(str(value), str(value)) if value else ""
 
 
+# Kept apart from LABELS: str enums with equal values ("done") would collide as dict keys.
+SECTION_STATUS = {
+    SectionStatus.NOT_STARTED: _l("Not started"),
+    SectionStatus.STARTED: _l("In progress"),
+    SectionStatus.DONE: _l("Completed"),
+    SectionStatus.RETURNED: _l("Returned"),
+    SectionStatus.NEEDS_ACTION: _l("Needs action"),
+}
+REVIEW_STATUS = {
+    ReviewStatus.TO_JUDGE: _l("To assess"),
+    ReviewStatus.DONE: _l("Reviewed"),
+}
+FILTERS = {
+    Filter.UNANSWERED: _l("Unanswered"),
+    Filter.RETURNED: _l("Returned"),
+    Filter.NOT_COMPLIANT: _l("Not compliant"),
+    Filter.TO_REVIEW: _l("Assessed by a reviewer"),
+    Filter.MANUAL: _l("To assess manually"),
+    Filter.OVERRIDDEN: _l("Changed assessment"),
+}
+
+
+def section_status_label(value) -> str:
+    return SECTION_STATUS.get(value, str(value))
+
+
+def review_status_label(value) -> str:
+    return REVIEW_STATUS.get(value, str(value))
+
+
+def filter_label(value) -> str:
+    return FILTERS.get(value, str(value))
+
+
 def day_label(code: str) -> str:
     return DAYS.get(code, code)
 
@@ -119,6 +154,7 @@ ACTIONS = {
     "accept": _l("accepted"),
     "override": _l("assessment changed"),
     "comment": _l("commented"),
+    "mark_completion": _l("marked for completion"),
     "disposition": _l("handling decided"),
     "add_measure": _l("measure added"),
     "measure_done": _l("measure done"),
@@ -199,5 +235,8 @@ def init_app(app) -> None:
         day_label=day_label,
         deciding_label=deciding_label,
         severity_label=severity_label,
+        section_status_label=section_status_label,
+        review_status_label=review_status_label,
+        filter_label=filter_label,
     )
     app.jinja_env.filters["field_label"] = field_label

@@ -137,6 +137,20 @@ def _items(checklist):
     return {i.requirement.code: i for i in checklist.items}
 
 
+def save(db, user, checklist, raws: dict, version: int | None = None):
+    """Save raw answers by item id, each at the item's current version (or ``version``)."""
+    items = {i.id: i for i in checklist.items}
+    return ops.save_answers(
+        db,
+        user,
+        checklist,
+        {
+            item_id: (items[item_id].version if version is None else version, None, raw)
+            for item_id, raw in raws.items()
+        },
+    )
+
+
 def test_saving_evaluates_and_keeps_valid_answers_past_bad_ones(db, world):
     round_ = _open(db, world)
     checklist = _checklist(db, round_, "byske")
@@ -144,24 +158,24 @@ def test_saving_evaluates_and_keeps_valid_answers_past_bad_ones(db, world):
     ratio = items["kompetens.lakare-specialister-allmanmedicin"]
     basutbud = items["tillganglighet.1177-basutbud"]
     deadline = items["kvalitet.patientsakerhetsberattelse"]
-    result = ops.save_answers(
+    outcomes = save(
         db,
         world[1]["staff"],
         checklist,
-        1,
         {
             ratio.id: {"numerator": "3", "denominator": "8"},
             basutbud.id: {"selected": ["Beställ tid", "Förnya recept"]},
             deadline.id: {"date": "1 mars"},
         },
     )
-    assert sorted(result.saved) == sorted([ratio.id, basutbud.id])
-    assert list(result.errors) == [deadline.id]
-    assert "ÅÅÅÅ-MM-DD" in result.errors[deadline.id]["date"]
+    assert {i for i, o in outcomes.items() if o.state == "saved"} == {ratio.id, basutbud.id}
+    assert outcomes[deadline.id].state == "invalid"
+    assert "ÅÅÅÅ-MM-DD" in str(outcomes[deadline.id].error)
+    assert outcomes[deadline.id].error.field == "date"
     assert ratio.auto_status == Status.NON_COMPLIANT
     assert ratio.auto_explanation.startswith("3 av 8 läkare (38 %)")
     assert basutbud.auto_status == Status.PARTLY_COMPLIANT
-    assert deadline.value is None and checklist.version == 2
+    assert deadline.value is None and deadline.version == 1 and ratio.version == 2
 
 
 def test_personnummer_is_refused_and_not_stored(db, world):
@@ -170,15 +184,14 @@ def test_personnummer_is_refused_and_not_stored(db, world):
     item = next(i for i in checklist.items if str(i.requirement.answer_type) == "yes_no")
     number = synthetic_personnummer(dt.date(1961, 7, 14))
     events = count(db, AuditEvent)
-    result = ops.save_answers(
+    outcomes = save(
         db,
         world[1]["staff"],
         checklist,
-        1,
         {item.id: {"answer": "yes", "comment": f"Gäller patient {number}, se journal."}},
     )
-    assert item.id in result.errors
-    message = next(iter(result.errors[item.id].values()))
+    assert outcomes[item.id].state == "invalid"
+    message = str(outcomes[item.id].error)
     assert "personnummer" in message and number not in message
     assert item.value is None and count(db, AuditEvent) == events
     stored = db.execute(
@@ -187,34 +200,72 @@ def test_personnummer_is_refused_and_not_stored(db, world):
     assert stored == 0
 
 
-def test_stale_version_is_a_conflict_showing_what_changed(db, world):
+def test_conflict_only_on_the_same_item(db, world):
     round_ = _open(db, world)
     checklist = _checklist(db, round_, "byske")
     first, second = [i for i in checklist.items if str(i.requirement.answer_type) == "yes_no"][:2]
-    ops.save_answers(db, world[1]["vc"], checklist, 1, {first.id: {"answer": "yes"}})
-    with pytest.raises(ops.VersionConflict) as excinfo:
-        ops.save_answers(db, world[1]["staff"], checklist, 1, {second.id: {"answer": "no"}})
-    assert [i.id for i in excinfo.value.changed] == [first.id]
-    assert excinfo.value.current_version == 2
-    assert second.value is None
-    # With the current version the second person's save goes through.
-    ops.save_answers(db, world[1]["staff"], checklist, 2, {second.id: {"answer": "no"}})
-    assert second.value == {"answer": "no", "comment": ""}
+    save(db, world[1]["vc"], checklist, {first.id: {"answer": "yes"}}, version=1)
+    # Another item loaded at the same moment: no conflict.
+    assert (
+        save(db, world[1]["staff"], checklist, {second.id: {"answer": "no"}}, version=1)[
+            second.id
+        ].state
+        == "saved"
+    )
+    # The same item from a stale page: a conflict with both values and who saved it.
+    outcome = save(db, world[1]["staff"], checklist, {first.id: {"answer": "no"}}, version=1)[
+        first.id
+    ]
+    assert outcome.state == "conflict"
+    assert outcome.conflict.current_value == {"answer": "yes"}
+    assert outcome.conflict.yours == {"answer": "no"}
+    assert outcome.conflict.current_version == 2
+    assert outcome.conflict.changed_by == world[1]["vc"].display_name
+    assert first.value == {"answer": "yes"}
+    # With the current version the second person's answer goes through.
+    assert (
+        save(db, world[1]["staff"], checklist, {first.id: {"answer": "no"}}, version=2)[
+            first.id
+        ].state
+        == "saved"
+    )
+    assert first.value == {"answer": "no"} and first.version == 3
+
+
+def test_quiet_period_is_not_applicable_and_needs_a_reason(db, world):
+    round_ = _open(db, world)
+    checklist = _checklist(db, round_, "byske")
+    event = next(i for i in checklist.items if i.requirement.recurrence == "on_event")
+    steady = next(i for i in checklist.items if i.requirement.recurrence == "continuous")
+    outcome = save(db, world[1]["staff"], checklist, {event.id: {"not_applicable": True}})
+    assert outcome[event.id].state == "invalid" and outcome[event.id].error.field == "reason"
+    save(
+        db,
+        world[1]["staff"],
+        checklist,
+        {event.id: {"not_applicable": True, "reason": "Ingen sådan händelse under 2025."}},
+    )
+    assert event.auto_status == Status.NOT_APPLICABLE
+    assert event.value == {"not_applicable": True, "reason": "Ingen sådan händelse under 2025."}
+    # An item that always applies cannot be answered "ej aktuellt".
+    outcome = save(
+        db, world[1]["staff"], checklist, {steady.id: {"not_applicable": True, "reason": "x"}}
+    )
+    assert outcome[steady.id].state == "invalid" or steady.auto_status != Status.NOT_APPLICABLE
 
 
 def test_other_units_staff_cannot_answer(db, world):
     round_ = _open(db, world)
     checklist = _checklist(db, round_, "byske")
     with pytest.raises(ops.ChecklistError, match="kan inte besvara"):
-        ops.save_answers(db, world[1]["other"], checklist, 1, {})
+        ops.save_answers(db, world[1]["other"], checklist, {})
 
 
 def _answer_all(db, user, checklist, compliant=True):
-    return ops.save_answers(
+    return save(
         db,
         user,
         checklist,
-        checklist.version,
         {
             i.id: ops_raw
             for i in checklist.items
@@ -236,26 +287,20 @@ def test_submit_guard_lock_return_and_resubmit_then_accept_with_findings(db, wor
     with pytest.raises(ops.ChecklistError, match="punkter är inte besvarade"):
         ops.submit(db, people["vc"], checklist)
     result = _answer_all(db, people["staff"], checklist)
-    assert not result.errors
+    assert all(o.ok for o in result.values())
     with pytest.raises(ops.ChecklistError, match="Bara enhetens verksamhetschef"):
         ops.submit(db, people["staff"], checklist)
     ops.submit(db, people["vc"], checklist)
     assert checklist.status == ChecklistStatus.SUBMITTED
     with pytest.raises(ops.ChecklistError, match="låst"):
-        ops.save_answers(db, people["vc"], checklist, checklist.version, {})
+        ops.save_answers(db, people["vc"], checklist, {})
     items = _items(checklist)
     ratio = items["kompetens.lakare-specialister-allmanmedicin"]
     ops.return_for_completion(
         db, people["bo"], checklist, [ratio.id], "Ange antalet läkare per den 1 mars."
     )
     assert checklist.status == ChecklistStatus.RETURNED and ratio.needs_completion
-    ops.save_answers(
-        db,
-        people["vc"],
-        checklist,
-        checklist.version,
-        {ratio.id: {"numerator": "3", "denominator": "8"}},
-    )
+    save(db, people["vc"], checklist, {ratio.id: {"numerator": "3", "denominator": "8"}})
     ops.submit(db, people["vc"], checklist)
     assert not ratio.needs_completion
     with pytest.raises(Exception, match="skälet"):

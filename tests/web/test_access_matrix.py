@@ -45,13 +45,49 @@ MATRIX = {
         "POST",
         "/checklistor/{cid}/skicka-in",
         {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.VERKSAMHETSCHEF}},
-        302,
+        422,  # without confirmation: the confirmation page again
     ),
     "checklists.upload": (
         "POST",
         "/checklistor/{cid}/punkter/{iid}/underlag",
         {ANON: LOGIN, **NOT_UNIT},
-        302,
+        422,  # no file chosen: the section again, the refusal beside the item
+    ),
+    "checklists.section": (
+        "GET",
+        "/checklistor/{cid}/avsnitt/2.6",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        OK,
+    ),
+    "checklists.save_item": (
+        "POST",
+        "/checklistor/{cid}/punkter/{iid}/svar",
+        {ANON: LOGIN, **NOT_UNIT},
+        400,  # no item version posted
+    ),
+    "checklists.review_section": (
+        "GET",
+        "/checklistor/{cid}/granska/avsnitt/2.6",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        OK,
+    ),
+    "checklists.judge_item": (
+        "POST",
+        "/checklistor/{cid}/granska/punkter/{iid}",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        422,  # not submitted yet: nothing to judge
+    ),
+    "checklists.accept": (
+        "POST",
+        "/checklistor/{cid}/godkann",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        422,
+    ),
+    "checklists.return_checklist": (
+        "POST",
+        "/checklistor/{cid}/atersand",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        422,
     ),
     "checklists.remove_file": (
         "POST",

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
-from audit.models import Role, Unit
+from audit.models import Role, Unit, User
 from audit.units import load_units
 from checklists import operations as ops
 from checklists.answers import Status
@@ -105,22 +105,44 @@ def fill(fields: dict, item_id: int, raw: dict) -> dict:
     return fields
 
 
-def open_page(client, checklist):
-    response = client.get(f"/checklistor/{checklist.id}")
-    assert response.status_code == 200
+SECTIONS = ("2.6", "2.7", "3.1", "3.20")
+
+
+def section_url(checklist, key: str) -> str:
+    return f"/checklistor/{checklist.id}/avsnitt/{key}"
+
+
+def open_section(client, checklist, key):
+    response = client.get(section_url(checklist, key))
+    assert response.status_code == 200, response.status_code
     return page_fields(response.get_data(as_text=True))
 
 
-def test_each_answer_type_round_trips_through_the_form(client, world, db):
+def post_sections(client, checklist, fields_by_section: dict):
+    """Post each section page as a browser without JavaScript would; the responses."""
+    return {
+        key: client.post(section_url(checklist, key), data=fields)
+        for key, fields in fields_by_section.items()
+    }
+
+
+def section_key_of(db, checklist, code) -> str:
+    from checklists.sections import section_of
+
+    return section_of(item(db, checklist, code).requirement.section)
+
+
+def test_each_answer_type_round_trips_through_the_section_form(client, world, db):
+    """No JavaScript: each section's form posts normally and every type round-trips."""
     login(client, "staff", PASSWORD)
     checklist = world["checklist"]
-    fields = open_page(client, checklist)
+    pages = {key: open_section(client, checklist, key) for key in SECTIONS}
     head = item(db, checklist, "kompetens.verksamhetschef")
     hours = item(db, checklist, "tillganglighet.oppettider")
     for code, raw in TYPED.items():
-        fill(fields, item(db, checklist, code).id, raw)
+        fill(pages[section_key_of(db, checklist, code)], item(db, checklist, code).id, raw)
     fill(
-        fields,
+        pages["3.1"],
         head.id,
         {
             "persons-1-name": "Anna Andersson",
@@ -129,9 +151,9 @@ def test_each_answer_type_round_trips_through_the_form(client, world, db):
         },
     )
     for day in ("mon", "tue", "wed", "thu", "fri"):
-        fill(fields, hours.id, {f"{day}-open": "08:00", f"{day}-close": "17:00"})
-    response = client.post(f"/checklistor/{checklist.id}", data=fields)
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        fill(pages["2.7"], hours.id, {f"{day}-open": "08:00", f"{day}-close": "17:00"})
+    for key, response in post_sections(client, checklist, pages).items():
+        assert response.status_code == 302, (key, response.get_data(as_text=True)[:2000])
     db.expire_all()
     assert item(db, checklist, "kompetens.lakare-specialister-allmanmedicin").value == {
         "numerator": 5,
@@ -149,93 +171,212 @@ def test_each_answer_type_round_trips_through_the_form(client, world, db):
     }
     assert head.value["persons"][0]["hsa_id"] == "SE2321000222-ABC1"
     assert hours.auto_status == Status.COMPLIANT
-    # Loading the page again shows every answer in its fields, and saving it changes nothing.
-    again = open_page(client, checklist)
-    assert again[f"i{head.id}_persons-1-name"] == "Anna Andersson"
-    assert again[f"i{item(db, checklist, 'tillganglighet.1177-svarstid').id}_value"] == "2,5"
-    assert again[f"i{hours.id}_mon-open"] == "08:00"
+    # Loading the pages again shows every answer in its fields; saving changes nothing.
+    again = {key: open_section(client, checklist, key) for key in SECTIONS}
+    assert again["3.1"][f"i{head.id}_persons-1-name"] == "Anna Andersson"
+    assert again["2.7"][f"i{item(db, checklist, 'tillganglighet.1177-svarstid').id}_value"] == "2,5"
+    assert again["2.7"][f"i{hours.id}_mon-open"] == "08:00"
     professions = item(db, checklist, "tillganglighet.1177-alla-professioner")
-    assert again[f"i{professions.id}_answer"] == ["yes"]
-    assert again[f"i{professions.id}_comment"] == "Alla nås."
+    assert again["2.7"][f"i{professions.id}_answer"] == ["yes"]
+    assert again["2.7"][f"i{professions.id}_comment"] == "Alla nås."
     basutbud = item(db, checklist, "tillganglighet.1177-basutbud")
-    assert again[f"i{basutbud.id}_selected"] == ["Beställ tid", "Kontakta mig"]
-    response = client.post(f"/checklistor/{checklist.id}", data=again, follow_redirects=True)
+    assert again["2.7"][f"i{basutbud.id}_selected"] == ["Beställ tid", "Kontakta mig"]
+    response = client.post(section_url(checklist, "2.7"), data=again["2.7"], follow_redirects=True)
     assert "Inget hade ändrats." in response.get_data(as_text=True)
 
 
-def test_invalid_answer_keeps_everything_typed(client, world, db):
+def test_save_and_continue_goes_to_the_next_section(client, world, db):
     login(client, "staff", PASSWORD)
     checklist = world["checklist"]
-    fields = open_page(client, checklist)
+    fields = open_section(client, checklist, "2.6")
+    fields["action"] = "continue"
+    response = client.post(section_url(checklist, "2.6"), data=fields)
+    assert response.status_code == 302
+    assert response.location.endswith("/avsnitt/2.7")
+
+
+def test_task_list_shows_sections_statuses_and_filters(client, world, db):
+    login(client, "staff", PASSWORD)
+    checklist = world["checklist"]
+    page = client.get(f"/checklistor/{checklist.id}").get_data(as_text=True)
+    for key in SECTIONS:
+        assert f"/avsnitt/{key}" in page
+    assert "Ej påbörjad" in page and "Tillgänglighet" in page
     ratio = item(db, checklist, "kompetens.lakare-specialister-allmanmedicin")
-    deadline = item(db, checklist, "kvalitet.patientsakerhetsberattelse")
+    fields = fill(
+        open_section(client, checklist, "3.1"), ratio.id, {"numerator": "1", "denominator": "8"}
+    )
+    client.post(section_url(checklist, "3.1"), data=fields)
+    page = client.get(f"/checklistor/{checklist.id}").get_data(as_text=True)
+    assert "Påbörjad" in page
+    filtered = client.get(f"/checklistor/{checklist.id}?visa=ej-uppfyllda").get_data(as_text=True)
+    assert f"#item-{ratio.id}" in filtered
+    unanswered = client.get(f"/checklistor/{checklist.id}?visa=obesvarade").get_data(as_text=True)
+    assert f"#item-{ratio.id}" not in unanswered
+    assert client.get(f"/checklistor/{checklist.id}?visa=nonsens").status_code == 200
+
+
+def test_invalid_answer_keeps_everything_typed_with_an_error_summary(client, world, db):
+    login(client, "staff", PASSWORD)
+    checklist = world["checklist"]
+    fields = open_section(client, checklist, "3.1")
+    ratio = item(db, checklist, "kompetens.lakare-specialister-allmanmedicin")
+    physio = item(db, checklist, "kompetens.fysioterapi")
     fill(fields, ratio.id, {"numerator": "9", "denominator": "8"})
-    fill(fields, deadline.id, {"date": "2025-02-27"})
-    response = client.post(f"/checklistor/{checklist.id}", data=fields)
+    fill(fields, physio.id, {"value": "3"})
+    response = client.post(section_url(checklist, "3.1"), data=fields)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
+    assert "<title>Fel:" in html
+    assert 'class="error-summary"' in html and f'href="#i{ratio.id}_numerator"' in html
     assert "kan inte vara fler än" in html
-    assert f'name="i{ratio.id}_numerator" type="text" value="9"' in html
+    assert re.search(rf"<input[^>]*name=\"i{ratio.id}_numerator\"[^>]*value=\"9\"", html)
     db.expire_all()
-    assert deadline.value == {"date": "2025-02-27"}  # the valid answer was saved
+    assert physio.value == {"value": 3.0}  # the valid answer was saved
     assert ratio.value is None
 
 
 def test_personnummer_in_comment_is_refused_and_kept_for_correction(client, world, db):
     login(client, "staff", PASSWORD)
     checklist = world["checklist"]
-    fields = open_page(client, checklist)
-    yes_no = db.scalar(
-        sa.select(ChecklistItem)
-        .join(Requirement)
-        .where(ChecklistItem.checklist_id == checklist.id, Requirement.answer_type == "yes_no")
-    )
+    yes_no = item(db, checklist, "tillganglighet.1177-alla-professioner")
+    fields = open_section(client, checklist, "2.7")
     number = synthetic_personnummer(dt.date(1970, 5, 17))
     fill(fields, yes_no.id, {"answer": "yes", "comment": f"Patient {number} klagade."})
-    response = client.post(f"/checklistor/{checklist.id}", data=fields)
+    response = client.post(section_url(checklist, "2.7"), data=fields)
     html = response.get_data(as_text=True)
+    assert response.status_code == 422
     assert "ser ut som ett personnummer" in html
+    assert f"Patient {number} klagade." in html  # kept for the user to correct
     db.expire_all()
     assert yes_no.value is None
 
 
-def test_two_sessions_the_later_stale_save_gets_a_conflict(app, world, db):
+def save_one(client, checklist, item_id, version, raw, token):
+    data = {"csrf_token": token, f"i{item_id}_version": str(version)}
+    for part, value in raw.items():
+        data[f"i{item_id}_{part}"] = value
+    return client.post(
+        f"/checklistor/{checklist.id}/punkter/{item_id}/svar",
+        data=data,
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_item_saves_alone_and_answers_json(client, world, db):
+    login(client, "staff", PASSWORD)
+    checklist = world["checklist"]
+    token = csrf_token(client, section_url(checklist, "2.7"))
+    target = item(db, checklist, "tillganglighet.1177-alla-professioner")
+    response = save_one(client, checklist, target.id, target.version, {"answer": "no"}, token)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["ok"] and body["status"] == "non_compliant" and body["version"] == 2
+    assert "Ej uppfyllt" in body["html"]
+    bad = save_one(client, checklist, target.id, 2, {"answer": "kanske"}, token)
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == {f"i{target.id}_answer": "Välj ja eller nej."}
+    db.expire_all()
+    assert target.value == {"answer": "no"} and target.version == 2
+
+
+def test_colleagues_on_different_items_never_conflict_same_item_does(app, world, db):
     checklist = world["checklist"]
     first, second = app.test_client(), app.test_client()
     login(first, "vc", PASSWORD)
     login(second, "staff", PASSWORD)
-    form_a, form_b = open_page(first, checklist), open_page(second, checklist)
+    form_a, form_b = open_section(first, checklist, "3.1"), open_section(second, checklist, "3.1")
     ratio = item(db, checklist, "kompetens.lakare-specialister-allmanmedicin")
-    date = item(db, checklist, "kvalitet.patientsakerhetsberattelse")
+    physio = item(db, checklist, "kompetens.fysioterapi")
+    # Different items of the same section, both pages loaded before either saved: both land.
     assert (
         first.post(
-            f"/checklistor/{checklist.id}",
-            data=fill(form_a, ratio.id, {"numerator": "6", "denominator": "8"}),
+            section_url(checklist, "3.1"),
+            data=fill(dict(form_a), ratio.id, {"numerator": "6", "denominator": "8"}),
         ).status_code
         == 302
     )
+    assert (
+        second.post(
+            section_url(checklist, "3.1"), data=fill(dict(form_b), physio.id, {"value": "2"})
+        ).status_code
+        == 302
+    )
+    db.expire_all()
+    assert ratio.value == {"numerator": 6, "denominator": 8} and physio.value == {"value": 2.0}
+    # The same item from a stale page: 409, both values and who, nothing overwritten.
     response = second.post(
-        f"/checklistor/{checklist.id}", data=fill(form_b, date.id, {"date": "2025-02-01"})
+        section_url(checklist, "3.1"),
+        data=fill(dict(form_b), ratio.id, {"numerator": "3", "denominator": "8"}),
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "Någon annan har sparat checklistan" in html
-    assert f"#item-{ratio.id}" in html
+    assert "Sparat svar" in html and "Ditt svar" in html and "6 / 8" in html and "3 / 8" in html
+    assert "V. Chef" in html or "vc" in html.lower()
     db.expire_all()
-    assert date.value is None and ratio.value == {"numerator": 6, "denominator": 8}
-    # The conflict page shows the other person's answer and keeps this person's own; saving
-    # it now stores both without reverting the first save.
-    retry = page_fields(html)
-    assert retry[f"i{ratio.id}_numerator"] == "6"
-    assert retry[f"i{date.id}_date"] == "2025-02-01"
-    assert second.post(f"/checklistor/{checklist.id}", data=retry).status_code == 302
-    db.expire_all()
-    assert date.value == {"date": "2025-02-01"}
     assert ratio.value == {"numerator": 6, "denominator": 8}
+    # Keeping one's own answer: the page now carries the current version; saving wins.
+    retry = page_fields(html)
+    assert retry[f"i{ratio.id}_numerator"] == "3"
+    assert second.post(section_url(checklist, "3.1"), data=retry).status_code == 302
+    db.expire_all()
+    assert ratio.value == {"numerator": 3, "denominator": 8}
+    assert physio.value == {"value": 2.0}
+
+
+def test_item_conflict_in_json_names_both_values(app, world, db):
+    checklist = world["checklist"]
+    first, second = app.test_client(), app.test_client()
+    login(first, "vc", PASSWORD)
+    login(second, "staff", PASSWORD)
+    target = item(db, checklist, "tillganglighet.1177-alla-professioner")
+    t1 = csrf_token(first, section_url(checklist, "2.7"))
+    t2 = csrf_token(second, section_url(checklist, "2.7"))
+    assert save_one(first, checklist, target.id, 1, {"answer": "yes"}, t1).status_code == 200
+    conflict = save_one(second, checklist, target.id, 1, {"answer": "no"}, t2)
+    assert conflict.status_code == 409
+    body = conflict.get_json()
+    assert body["conflict"]["version"] == 2 and "Ja" in body["conflict"]["html"]
+    assert "Nej" in body["conflict"]["html"]
+    # The same answer from a stale page is no conflict: nothing to decide.
+    assert save_one(second, checklist, target.id, 1, {"answer": "yes"}, t2).status_code == 200
+
+
+def test_quiet_period_answer_for_an_on_event_item(client, world, db):
+    login(client, "staff", PASSWORD)
+    checklist = world["checklist"]
+    event_item = db.scalar(
+        sa.select(ChecklistItem)
+        .join(Requirement)
+        .where(ChecklistItem.checklist_id == checklist.id, Requirement.recurrence == "on_event")
+        .order_by(Requirement.section_key)
+    )
+    assert event_item is not None
+    from checklists.sections import section_of
+
+    key = section_of(event_item.requirement.section)
+    token = csrf_token(client, section_url(checklist, key))
+    page = client.get(section_url(checklist, key)).get_data(as_text=True)
+    assert f'name="i{event_item.id}_not_applicable"' in page
+    missing = save_one(client, checklist, event_item.id, 1, {"not_applicable": "y"}, token)
+    assert missing.status_code == 422
+    assert "varför" in missing.get_json()["errors"][f"i{event_item.id}_reason"]
+    ok = save_one(
+        client,
+        checklist,
+        event_item.id,
+        1,
+        {"not_applicable": "y", "reason": "Inget sådant hände 2025."},
+        token,
+    )
+    assert ok.status_code == 200 and ok.get_json()["status"] == "not_applicable"
+    db.expire_all()
+    assert event_item.value == {"not_applicable": True, "reason": "Inget sådant hände 2025."}
+    assert "Ej aktuellt under perioden" in event_item.auto_explanation
 
 
 def upload(client, checklist, item_id, name, data):
-    token = csrf_token(client, f"/checklistor/{checklist.id}")
+    token = csrf_token(client, f"/checklistor/{checklist.id}/avsnitt/2.6")
     return client.post(
         f"/checklistor/{checklist.id}/punkter/{item_id}/underlag",
         data={"csrf_token": token, "file": (io.BytesIO(data), name)},
@@ -310,7 +451,24 @@ def test_other_units_checklist_is_unreachable_on_every_route(client, world, db):
     other_item = other.items[0]
     token = csrf_token(client, "/")
     assert client.get(f"/checklistor/{other.id}").status_code == 404
-    assert client.post(f"/checklistor/{other.id}", data={"csrf_token": token}).status_code == 404
+    assert client.get(f"/checklistor/{other.id}/avsnitt/2.7").status_code == 404
+    assert (
+        client.post(f"/checklistor/{other.id}/avsnitt/2.7", data={"csrf_token": token}).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/checklistor/{other.id}/punkter/{other_item.id}/svar", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/checklistor/{world['checklist'].id}/punkter/{other_item.id}/svar",
+            data={"csrf_token": token, f"i{other_item.id}_version": "1"},
+        ).status_code
+        == 404
+    )
     assert (
         client.post(f"/checklistor/{other.id}/skicka-in", data={"csrf_token": token}).status_code
         == 404
@@ -348,14 +506,14 @@ def test_other_units_evidence_cannot_be_downloaded(app, world, db):
 
 
 def _answer_everything(db, checklist):
-    user = db.scalar(sa.select(ops.User).where(ops.User.username == "staff"))
+    user = db.scalar(sa.select(User).where(User.username == "staff"))
     from tests.factories import sample_answer
 
     items = db.scalars(
         sa.select(ChecklistItem).where(ChecklistItem.checklist_id == checklist.id)
     ).all()
     ops.save_answers(
-        db, user, checklist, checklist.version, {i.id: sample_answer(i.requirement) for i in items}
+        db, user, checklist, {i.id: (i.version, None, sample_answer(i.requirement)) for i in items}
     )
     db.commit()
 
@@ -364,75 +522,103 @@ def test_submit_review_return_resubmit_accept_and_findings(app, world, db):
     checklist = world["checklist"]
     unit, reviewer = app.test_client(), app.test_client()
     login(unit, "vc", PASSWORD)
-    token = csrf_token(unit, f"/checklistor/{checklist.id}")
-    refused = unit.post(
-        f"/checklistor/{checklist.id}/skicka-in", data={"csrf_token": token}, follow_redirects=True
-    ).get_data(as_text=True)
+    submit_url = f"/checklistor/{checklist.id}/skicka-in"
+    # Submitting lists every missing item as a link to it.
+    refused = unit.get(submit_url).get_data(as_text=True)
     assert "punkter är inte besvarade" in refused
+    first = checklist.items[0]
+    assert f"#item-{first.id}" in refused and "Ja, skicka in" not in refused
     _answer_everything(db, checklist)
-    unit.post(f"/checklistor/{checklist.id}/skicka-in", data={"csrf_token": token})
+    confirm = unit.get(submit_url).get_data(as_text=True)
+    assert "Ja, skicka in checklistan" in confirm
+    token = csrf_token(unit, submit_url)
+    unit.post(submit_url, data={"csrf_token": token})  # without confirmation: nothing happens
+    db.expire_all()
+    assert checklist.status == ChecklistStatus.OPEN
+    unit.post(submit_url, data={"csrf_token": token, "confirm": "1"})
     db.expire_all()
     assert checklist.status == ChecklistStatus.SUBMITTED
-    locked = unit.get(f"/checklistor/{checklist.id}").get_data(as_text=True)
-    assert ">Spara utkast</button>" not in locked and "disabled" in locked
+    # Afterwards every section is read-only: no input at all in the section form.
+    locked = unit.get(section_url(checklist, "3.1")).get_data(as_text=True)
+    form = locked.split('id="section-form"', 1)[1].split("</form>", 1)[0]
+    assert "<input" not in form.replace('type="hidden"', "") or 'type="hidden"' in form
+    assert not re.search(r"<(input|select|textarea)(?![^>]*type=\"hidden\")", form)
+    assert "Spara och fortsätt" not in locked
+    token = csrf_token(unit, section_url(checklist, "3.1"))
+    ratio = item(db, checklist, "kompetens.lakare-specialister-allmanmedicin")
+    refused = save_one(unit, checklist, ratio.id, ratio.version, {"numerator": "1"}, token)
+    assert refused.status_code == 403
 
     login(reviewer, "bo", PASSWORD)
-    ratio = item(db, checklist, "kompetens.lakare-specialister-allmanmedicin")
     basutbud = item(db, checklist, "tillganglighet.1177-basutbud")
-    token = csrf_token(reviewer, f"/checklistor/{checklist.id}/granska")
+    review_27 = f"/checklistor/{checklist.id}/granska/avsnitt/2.7"
+    token = csrf_token(reviewer, review_27)
     response = reviewer.post(
-        f"/checklistor/{checklist.id}/granska",
+        review_27,
         data={
             "csrf_token": token,
-            "action": "save",
             f"override_{basutbud.id}": "non_compliant",
             f"reason_{basutbud.id}": "",
         },
     )
     assert response.status_code == 422
     assert "Ange skälet" in response.get_data(as_text=True)
+    # One item's judgement on its own: comment and the mark to complete.
     response = reviewer.post(
-        f"/checklistor/{checklist.id}/granska",
+        f"/checklistor/{checklist.id}/granska/punkter/{ratio.id}",
         data={
             "csrf_token": token,
-            "action": "return",
-            f"complete_{ratio.id}": "1",
+            f"override_{ratio.id}": "",
             f"comment_{ratio.id}": "Räkna bara läkare i tjänst.",
-            "message": "Komplettera läkarbemanningen.",
+            f"complete_{ratio.id}": "1",
         },
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200 and response.get_json()["ok"]
+    marked = reviewer.get(f"/checklistor/{checklist.id}/granska?visa=atersanda")
+    assert f"#r-{ratio.id}" in marked.get_data(as_text=True)
+    response = reviewer.post(
+        f"/checklistor/{checklist.id}/atersand",
+        data={"csrf_token": token, "message": "Komplettera läkarbemanningen."},
     )
     assert response.status_code == 302
     db.expire_all()
     assert checklist.status == ChecklistStatus.RETURNED and ratio.needs_completion
     page = unit.get(f"/checklistor/{checklist.id}").get_data(as_text=True)
-    assert "Komplettera läkarbemanningen." in page and "Räkna bara läkare i tjänst." in page
-    fields = page_fields(page)
-    fill(fields, ratio.id, {"numerator": "2", "denominator": "8"})
-    assert unit.post(f"/checklistor/{checklist.id}", data=fields).status_code == 302
-    unit.post(
-        f"/checklistor/{checklist.id}/skicka-in",
-        data={"csrf_token": csrf_token(unit, f"/checklistor/{checklist.id}")},
-    )
+    assert "Komplettera läkarbemanningen." in page and "Återsänd" in page
+    section = unit.get(section_url(checklist, "3.1")).get_data(as_text=True)
+    assert "Räkna bara läkare i tjänst." in section
+    fields = fill(page_fields(section), ratio.id, {"numerator": "2", "denominator": "8"})
+    assert unit.post(section_url(checklist, "3.1"), data=fields).status_code == 302
+    unit.post(submit_url, data={"csrf_token": csrf_token(unit, submit_url), "confirm": "1"})
     db.expire_all()
     assert checklist.status == ChecklistStatus.SUBMITTED
-    token = csrf_token(reviewer, f"/checklistor/{checklist.id}/granska")
-    accept = {
-        "csrf_token": token,
-        "action": "accept",
-        f"override_{basutbud.id}": "partly_compliant",
-        f"reason_{basutbud.id}": "Kontakta mig fungerar inte i praktiken.",
-        f"comment_{ratio.id}": "Räkna bara läkare i tjänst.",
-    }
-    refused = reviewer.post(f"/checklistor/{checklist.id}/granska", data=accept)
-    assert refused.status_code == 422
-    assert "saknar din bedömning" in refused.get_data(as_text=True)
-    for unjudged in checklist.items:
-        if unjudged.auto_status == Status.TO_REVIEW:
-            accept[f"override_{unjudged.id}"] = "compliant"
-            accept[f"reason_{unjudged.id}"] = "Rutinen är fastställd och aktuell."
-    response = reviewer.post(
-        f"/checklistor/{checklist.id}/granska", data=accept, follow_redirects=True
+    token = csrf_token(reviewer, review_27)
+    reviewer.post(
+        review_27,
+        data={
+            "csrf_token": token,
+            f"override_{basutbud.id}": "partly_compliant",
+            f"reason_{basutbud.id}": "Kontakta mig fungerar inte i praktiken.",
+        },
     )
+    accept_url = f"/checklistor/{checklist.id}/godkann"
+    refused = reviewer.post(accept_url, data={"csrf_token": token})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "saknar din bedömning" in html
+    unjudged = [i for i in checklist.items if i.auto_status == Status.TO_REVIEW]
+    assert unjudged and all(f"#r-{i.id}" in html for i in unjudged)
+    for it in unjudged:
+        reviewer.post(
+            f"/checklistor/{checklist.id}/granska/punkter/{it.id}",
+            data={
+                "csrf_token": token,
+                f"override_{it.id}": "compliant",
+                f"reason_{it.id}": "Rutinen är fastställd och aktuell.",
+            },
+        )
+    response = reviewer.post(accept_url, data={"csrf_token": token}, follow_redirects=True)
     assert "iakttagelse" in response.get_data(as_text=True)
     db.expire_all()
     assert checklist.status == ChecklistStatus.ACCEPTED
@@ -440,6 +626,7 @@ def test_submit_review_return_resubmit_accept_and_findings(app, world, db):
     assert codes == {"kompetens.lakare-specialister-allmanmedicin", "tillganglighet.1177-basutbud"}
     findings = unit.get("/checklistor/iakttagelser").get_data(as_text=True)
     assert "Kontakta mig fungerar inte i praktiken." in findings
+    assert unit.get("/checklistor/iakttagelser?allvarlighet=x").status_code == 200
     other = app.test_client()
     login(other, "other", PASSWORD)
     assert "Kontakta mig fungerar" not in other.get("/checklistor/iakttagelser").get_data(

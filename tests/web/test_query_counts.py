@@ -63,7 +63,10 @@ def test_pages_make_the_same_number_of_queries_for_few_and_many_rows(client, db,
     for round_ in (small, large):
         checklist = next(c for c in round_.checklists if c.unit.code == "byske")
         ops.save_answers(
-            db, vc, checklist, 1, {i.id: sample_answer(i.requirement) for i in checklist.items}
+            db,
+            vc,
+            checklist,
+            {i.id: (i.version, None, sample_answer(i.requirement)) for i in checklist.items},
         )
         ops.submit(db, vc, checklist)
         judge_unassessed(db, bo, checklist)
@@ -86,6 +89,11 @@ def test_pages_make_the_same_number_of_queries_for_few_and_many_rows(client, db,
         assert _queries(client, counter, template.format(id=byske(small))) == _queries(
             client, counter, template.format(id=byske(large))
         )
+    # A section page costs the same whether it holds 2 items (§2.6 here) or 16 (§3.1).
+    for template in ("/checklistor/{id}/avsnitt/{s}", "/checklistor/{id}/granska/avsnitt/{s}"):
+        few = _queries(client, counter, template.format(id=byske(small), s="2.6"))
+        many = _queries(client, counter, template.format(id=byske(large), s="3.1"))
+        assert few == many, (template, few, many)
     for path in (
         "/omgangar/",
         "/checklistor/iakttagelser",

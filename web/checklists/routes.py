@@ -1,13 +1,27 @@
-"""Checklist pages: answer and save drafts, upload evidence, submit; review, return, accept."""
+"""Besvara checklistan: the task list, one section per page, each item saved on its own.
+
+- ``GET /checklistor/<id>`` — the task list (uppgiftslista) of the rulebook's sections with a
+  status each, counts and filters (obesvarade, återsända, ej uppfyllda, bedöms av granskare);
+- ``/checklistor/<id>/avsnitt/<section>`` — one section's items. Without JavaScript the
+  section's form posts here and every changed item is saved on its own ("Spara och fortsätt"
+  goes on to the next section); with JavaScript (``static/checklist.js``) each item saves when
+  the user leaves it, through
+- ``POST /checklistor/<id>/punkter/<item>/svar`` — one item: JSON for scripts (200, 409 on a
+  conflict with both values, 422 with the errors), a redirect back to the item otherwise;
+- ``/checklistor/<id>/skicka-in`` — lists every missing item as a link, asks for confirmation.
+
+A refused save re-renders the section with an error summary (*fellista*) that links to each
+field, with everything the user typed kept.
+"""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -17,219 +31,396 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from checklists import answers
 from checklists import operations as ops
-from checklists.answers import AnswerError, Status
+from checklists.answers import Status
 from checklists.evidence import EvidenceError, EvidenceStore, check_upload
-from checklists.models import AnswerType, Requirement
-from checklists.rounds import Checklist, ChecklistItem, ChecklistStatus, Finding
+from checklists.models import AnswerType
+from checklists.rounds import ChecklistItem
+from checklists.sections import UNIT_FILTERS, Filter, task_list
 from web.checklists import bp
-from web.checklists.forms import (
-    field_data,
-    field_name,
-    make_checklist_form,
-    raw_answer,
-    value_hash,
-)
+from web.checklists.forms import field_name, item_form, loaded_version, raw_answer
 from web.database import get_db
-from web.forms import BaseForm
 
 
 def evidence_store() -> EvidenceStore:
     return EvidenceStore(current_app.config["EVIDENCE_DIR"])
 
 
-def load_items(checklist: Checklist) -> list[ChecklistItem]:
-    """Every item of the checklist with requirement and files, in the rulebook's order."""
-    return list(
-        get_db().scalars(
-            sa.select(ChecklistItem)
-            .join(Requirement)
-            .where(ChecklistItem.checklist_id == checklist.id)
-            .options(selectinload(ChecklistItem.requirement), selectinload(ChecklistItem.files))
-            .order_by(Requirement.section_key, Requirement.position)
-        )
+def wants_json() -> bool:
+    """A script asked (``Accept: application/json``), not a browser form post."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes["application/json"] > 0
+
+
+def _editable(checklist) -> bool:
+    return ops.can_answer(current_user, checklist) and ops.editable(checklist)
+
+
+def _filter(value: str | None, allowed) -> Filter | None:
+    """The filter named in the URL; an unknown one is ignored, never an error."""
+    try:
+        wanted = Filter(value or "")
+    except ValueError:
+        return None
+    return wanted if wanted in allowed else None
+
+
+@bp.route("/<int:checklist_id>")
+def answer(checklist_id):
+    """Uppgiftslistan: the checklist's sections, their status, and the filters."""
+    checklist = g.checklist
+    tasks = task_list(get_db(), checklist.id)
+    wanted = _filter(request.args.get("visa"), UNIT_FILTERS)
+    return render_template(
+        "checklists/tasks.html",
+        checklist=checklist,
+        tasks=tasks,
+        wanted=wanted,
+        filters=UNIT_FILTERS,
+        matching=tasks.matching(wanted) if wanted else None,
+        editable=_editable(checklist),
+        can_submit=ops.can_submit(current_user, checklist),
+        can_review=ops.can_review(current_user),
+        returned=checklist.status.value == "returned",
     )
 
 
-def group_by_chapter(items):
-    """[(chapter number, area titles, [items])] — the page's sections."""
-    chapters = []
+def _section_or_404(tasks, section):
+    found = tasks.get(section)
+    if found is None:
+        abort(404)
+    return found
+
+
+def render_section(
+    checklist,
+    tasks,
+    section,
+    *,
+    forms=None,
+    errors=None,
+    conflicts=None,
+    upload_errors=None,
+    status=200,
+):
+    """A section page; ``forms`` (item id → bound form) keeps what was typed after a refusal."""
+    db = get_db()
+    ids = [r.id for r in section.rows]
+    items = ops.load_items(db, checklist, ids)
+    forms = forms or {}
+    item_forms = {i.id: forms.get(i.id) or item_form(i) for i in items}
+    before, after = tasks.neighbours(section.key)
+    errors = errors or {}
+    upload_errors = upload_errors or {}
+    summary = []  # the fellista: (anchor, section, message)
     for item in items:
-        chapter = item.requirement.section.split(".")[0]
-        if not chapters or chapters[-1][0] != chapter:
-            chapters.append((chapter, []))
-        chapters[-1][1].append(item)
-    return chapters
-
-
-def _render(checklist, items, form, *, conflict=None, status=200, item_errors=None):
-    answered = sum(1 for i in items if i.auto_status != Status.NOT_ANSWERED)
+        for field, message in errors.get(item.id, {}).items():
+            summary.append((_anchor(item.id, field), item.requirement.section, message))
+        if item.id in upload_errors:
+            summary.append((f"file-{item.id}", item.requirement.section, upload_errors[item.id]))
     return render_template(
-        "checklists/answer.html",
+        "checklists/section.html",
         checklist=checklist,
+        tasks=tasks,
+        section=section,
         items=items,
-        chapters=group_by_chapter(items),
-        form=form,
-        answered=answered,
-        editable=ops.can_answer(current_user, checklist)
-        and checklist.status in (ChecklistStatus.OPEN, ChecklistStatus.RETURNED),
-        can_submit=ops.can_submit(current_user, checklist),
+        forms=item_forms,
+        errors=errors,
+        conflicts=conflicts or {},
+        upload_errors=upload_errors,
+        summary=summary,
+        before=before,
+        after=after,
+        editable=_editable(checklist),
         can_review=ops.can_review(current_user),
-        conflict=conflict,
-        item_errors=item_errors or {},
+        returned=checklist.status.value == "returned",
         field_name=field_name,
         describe_rule=answers.describe_rule,
         AnswerType=AnswerType,
         Status=Status,
-        action_form=BaseForm(),
     ), status
 
 
-@bp.route("/<int:checklist_id>", methods=["GET", "POST"])
-def answer(checklist_id):
-    checklist = g.checklist
-    items = load_items(checklist)
-    form_class = make_checklist_form(items)
-    if request.method == "GET":
-        data = {"version": str(checklist.version)}
-        for item in items:
-            data.update(field_data(item))
-        return _render(checklist, items, form_class(data=data))
+def _anchor(item_id: int, name: str) -> str:
+    """The id a fellista link points at: the first option of a radio or checkbox group, the
+    file input for a missing document, else the field itself."""
+    part = name.removeprefix(f"i{item_id}_")
+    if part in ("answer", "selected"):
+        return f"{name}-0"
+    if part == "files":
+        return f"file-{item_id}"
+    return name
 
-    form = form_class()
-    if not form.validate():  # CSRF only: answers are validated per item below
-        abort(400)
-    try:
-        form_version = int(form.version.data)
-    except (TypeError, ValueError):
-        abort(400)
-    # Only what the user changed since the page was loaded is saved.
-    touched = {}
-    for item in items:
-        raw = raw_answer(form, item)
-        if raw is None:
-            continue
-        original = getattr(form, field_name(item.id, "orig")).data
-        try:
-            cleaned = (
-                None
-                if ops._is_empty(raw)
-                else answers.clean_answer(
-                    item.requirement.answer_type, item.requirement.answer_params, raw
-                )
-            )
-        except AnswerError:
-            cleaned = "invalid"
-        if cleaned == "invalid" or value_hash(cleaned) != original:
-            touched[item.id] = raw
+
+def _field_errors(item, error) -> dict[str, str]:
+    """An AnswerError as {form field name: message} (the whole item when it names no field)."""
+    field = error.field or "answer"
+    name = field_name(item.id, field)
+    return {name: str(error)}
+
+
+@bp.route("/<int:checklist_id>/avsnitt/<path:section>", methods=["GET", "POST"])
+def section(checklist_id, section):
+    """Ett avsnitt: its items; a post saves every item the user changed, each on its own."""
+    checklist = g.checklist
     db = get_db()
-    try:
-        result = ops.save_answers(db, current_user, checklist, form_version, touched)
-    except ops.VersionConflict as conflict:
-        db.rollback()
-        checklist = db.get(Checklist, checklist.id)
-        items = load_items(checklist)
-        form = form_class()
-        form.version.data = str(conflict.current_version)
-        changed_ids = {i.id for i in conflict.changed}
-        both = []
-        for item in items:
-            if item.id not in changed_ids:
-                continue
-            if item.id in touched:
-                both.append(item.id)  # keep what this user typed; they decide
-            else:
-                for name, value in field_data(item).items():
-                    getattr(form, name).data = value
-            getattr(form, field_name(item.id, "orig")).data = value_hash(item.value)
-        return _render(
-            checklist,
-            items,
-            form,
-            status=409,
-            conflict={"items": [i for i in items if i.id in changed_ids], "both": both},
-        )
-    except ops.ChecklistError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("checklists.answer", checklist_id=checklist.id))
-    if not result.errors:
-        saved = len(result.saved) + len(result.cleared)
-        flash(
-            ngettext("%(num)s answer saved.", "%(num)s answers saved.", saved)
-            if saved
-            else _("Nothing had changed."),
-            "info",
-        )
-        return redirect(url_for("checklists.answer", checklist_id=checklist.id))
-    # Some answers could not be saved: show everything as typed, with the errors.
-    form.version.data = str(result.version)
+    tasks = task_list(db, checklist.id)
+    current = _section_or_404(tasks, section)
+    if request.method == "GET":
+        return render_section(checklist, tasks, current)
+    if not _editable(checklist):
+        flash(_("The checklist is submitted and locked."), "error")
+        return redirect(url_for("checklists.section", checklist_id=checklist.id, section=section))
+    items = ops.load_items(db, checklist, [r.id for r in current.rows])
+    forms, entries = {}, {}
     for item in items:
-        if item.id in result.saved or item.id in result.cleared:
-            getattr(form, field_name(item.id, "orig")).data = value_hash(item.value)
-    item_errors = {}
-    for item_id, errors in result.errors.items():
-        for field, message in errors.items():
-            target = getattr(form, field_name(item_id, field), None)
-            if target is not None and field:
-                target.errors = [message]
-            item_errors[item_id] = message
-    return _render(checklist, items, form, item_errors=item_errors)
+        form = item_form(item, request.form)
+        forms[item.id] = form
+        version = loaded_version(form)
+        if version is None:
+            continue  # not on the posted page (or tampered with): nothing of it to save
+        entries[item.id] = (version, form.orig.data or None, raw_answer(form, item))
+    outcomes = ops.save_answers(db, current_user, checklist, entries)
+    errors = {
+        item_id: _field_errors(o.item, o.error)
+        for item_id, o in outcomes.items()
+        if o.state == "invalid"
+    }
+    conflicts = {item_id: o.conflict for item_id, o in outcomes.items() if o.state == "conflict"}
+    saved = sum(1 for o in outcomes.values() if o.state in ("saved", "cleared"))
+    if errors or conflicts:
+        # Saved items show their new state; refused ones keep what was typed.
+        db.commit()
+        tasks = task_list(db, checklist.id)
+        keep = {i: f for i, f in forms.items() if i in errors or i in conflicts}
+        for item_id, conflict in conflicts.items():
+            keep[item_id].version.data = str(conflict.current_version)
+        return render_section(
+            checklist,
+            tasks,
+            tasks.get(section),
+            forms=keep,
+            errors=errors,
+            conflicts=conflicts,
+            status=409 if conflicts and not errors else 422,
+        )
+    flash(
+        ngettext("%(num)s answer saved.", "%(num)s answers saved.", saved)
+        if saved
+        else _("Nothing had changed."),
+        "info",
+    )
+    after = tasks.neighbours(current.key)[1]
+    if request.form.get("action") == "continue":
+        if after is not None:
+            return redirect(
+                url_for("checklists.section", checklist_id=checklist.id, section=after.key)
+            )
+        return redirect(url_for("checklists.answer", checklist_id=checklist.id))
+    anchor = request.form.get("item")
+    return redirect(
+        url_for(
+            "checklists.section",
+            checklist_id=checklist.id,
+            section=current.key,
+            _anchor=f"item-{anchor}" if anchor and anchor.isdigit() else None,
+        )
+    )
 
 
-@bp.route("/<int:checklist_id>/skicka-in", methods=["POST"])
-def submit(checklist_id):
+def _item_or_404(checklist, item_id) -> ChecklistItem:
+    items = ops.load_items(get_db(), checklist, [item_id])
+    if not items:
+        abort(404)
+    return items[0]
+
+
+def _evaluation_html(item) -> str:
+    return render_template("checklists/_evaluation.html", item=item)
+
+
+@bp.route("/<int:checklist_id>/punkter/<int:item_id>/svar", methods=["POST"])
+def save_item(checklist_id, item_id):
+    """Spara en punkt: that item alone; JSON for the page's script, a redirect otherwise."""
     checklist = g.checklist
-    if not BaseForm().validate_on_submit():
+    db = get_db()
+    item = _item_or_404(checklist, item_id)
+    form = item_form(item, request.form)
+    version = loaded_version(form)
+    if version is None:
         abort(400)
     try:
-        ops.submit(get_db(), current_user, checklist)
+        outcome = ops.save_item(
+            db,
+            current_user,
+            checklist,
+            item,
+            raw_answer(form, item),
+            loaded_version=version,
+            year=checklist.round.year,
+        )
     except ops.ChecklistError as exc:
+        if wants_json():
+            return jsonify(ok=False, message=str(exc)), 403
         flash(str(exc), "error")
         return redirect(url_for("checklists.answer", checklist_id=checklist.id))
-    flash(_("The checklist has been submitted for review."), "info")
-    return redirect(url_for("checklists.answer", checklist_id=checklist.id))
+    if not wants_json():
+        if outcome.ok:
+            flash(_("The answer has been saved."), "info")
+            return _back_to(checklist, item)
+        tasks = task_list(db, checklist.id)
+        section = tasks.section_of_item(item.id)
+        if outcome.state == "invalid":
+            return render_section(
+                checklist,
+                tasks,
+                section,
+                forms={item.id: form},
+                errors={item.id: _field_errors(item, outcome.error)},
+                status=422,
+            )
+        form.version.data = str(outcome.conflict.current_version)
+        return render_section(
+            checklist,
+            tasks,
+            section,
+            forms={item.id: form},
+            conflicts={item.id: outcome.conflict},
+            status=409,
+        )
+    if outcome.state == "invalid":
+        return jsonify(ok=False, errors=_field_errors(item, outcome.error)), 422
+    if outcome.state == "conflict":
+        conflict = outcome.conflict
+        return jsonify(
+            ok=False,
+            version=conflict.current_version,
+            conflict={
+                "html": render_template("checklists/_conflict.html", item=item, conflict=conflict),
+                "version": conflict.current_version,
+            },
+        ), 409
+    return jsonify(_item_state(db, checklist, item, outcome.state))
+
+
+def _item_state(db, checklist, item, state: str) -> dict:
+    """What the page shows after a save: the item's new version, evaluation and the counts."""
+    from web.checklists.forms import field_data
+
+    tasks = task_list(db, checklist.id)
+    section = tasks.section_of_item(item.id)
+    return {
+        "ok": True,
+        "state": state,
+        "version": item.version,
+        "orig": field_data(item)["orig"],
+        "status": str(item.status),
+        "html": _evaluation_html(item),
+        "section": {
+            "answered": section.answered,
+            "total": section.total,
+        },
+        "progress": {"answered": tasks.answered, "total": tasks.total},
+    }
+
+
+def _back_to(checklist, item):
+    tasks = task_list(get_db(), checklist.id)
+    section = tasks.section_of_item(item.id)
+    return redirect(
+        url_for(
+            "checklists.section",
+            checklist_id=checklist.id,
+            section=section.key,
+            _anchor=f"item-{item.id}",
+        )
+    )
+
+
+@bp.route("/<int:checklist_id>/skicka-in", methods=["GET", "POST"])
+def submit(checklist_id):
+    """Skicka in: every missing item as a link; submitting asks for confirmation."""
+    checklist = g.checklist
+    db = get_db()
+    if request.method == "POST" and request.form.get("confirm") == "1":
+        try:
+            ops.submit(db, current_user, checklist)
+        except ops.Incomplete:
+            pass  # someone emptied an item meanwhile: show the list again
+        except ops.ChecklistError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("checklists.answer", checklist_id=checklist.id))
+        else:
+            flash(_("The checklist has been submitted for review."), "info")
+            return redirect(url_for("checklists.answer", checklist_id=checklist.id))
+    tasks = task_list(db, checklist.id)
+    missing = tasks.matching(Filter.UNANSWERED)
+    return render_template(
+        "checklists/submit.html",
+        checklist=checklist,
+        tasks=tasks,
+        missing=missing,
+        editable=_editable(checklist),
+        can_submit=ops.can_submit(current_user, checklist),
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/<int:checklist_id>/punkter/<int:item_id>/underlag", methods=["POST"])
 def upload(checklist_id, item_id):
+    """Ladda upp underlag for one item; a refusal is shown beside that item."""
     checklist = g.checklist
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    item = get_db().get(ChecklistItem, item_id)
-    if item is None or item.checklist_id != checklist.id:
-        abort(404)
+    db = get_db()
+    item = _item_or_404(checklist, item_id)
     upload_file = request.files.get("file")
-    anchor = f"item-{item.id}"
+    error = None
+    checked = None
     if upload_file is None or not upload_file.filename:
-        flash(_("Choose a file to upload."), "error")
-        return redirect(url_for("checklists.answer", checklist_id=checklist.id, _anchor=anchor))
-    data = upload_file.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
-    try:
-        checked = check_upload(upload_file.filename, data)
-        ops.add_evidence(get_db(), current_user, item, checked, data, evidence_store())
-    except (EvidenceError, ops.ChecklistError) as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("checklists.answer", checklist_id=checklist.id, _anchor=anchor))
+        error = _("Choose a file to upload.")
+    else:
+        data = upload_file.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+        try:
+            checked = check_upload(upload_file.filename, data)
+            ops.add_evidence(db, current_user, item, checked, data, evidence_store())
+        except (EvidenceError, ops.ChecklistError) as exc:
+            error = str(exc)
+    if wants_json():
+        if error:
+            return jsonify(ok=False, errors={f"file-{item.id}": error}), 422
+        return jsonify(
+            {
+                **_item_state(db, checklist, item, "saved"),
+                "files": render_template("checklists/_files.html", item=item, editable=True),
+                "forms": render_template("checklists/_file_forms.html", item=item),
+            }
+        )
+    if error:
+        db.rollback()
+        tasks = task_list(db, checklist.id)
+        return render_section(
+            checklist,
+            tasks,
+            tasks.section_of_item(item.id),
+            upload_errors={item.id: error},
+            status=422,
+        )
     flash(_("The file %(name)s has been uploaded.", name=checked.filename), "info")
-    return redirect(url_for("checklists.answer", checklist_id=checklist.id, _anchor=anchor))
+    return _back_to(checklist, item)
 
 
 @bp.route("/underlag/<int:file_id>/ta-bort", methods=["POST"])
 def remove_file(file_id):
     evidence = g.evidence
-    if not BaseForm().validate_on_submit():
-        abort(400)
-    checklist_id = evidence.item.checklist_id
+    item = evidence.item
+    checklist = item.checklist
     try:
         ops.remove_evidence(get_db(), current_user, evidence)
     except ops.ChecklistError as exc:
         flash(str(exc), "error")
-    return redirect(
-        url_for("checklists.answer", checklist_id=checklist_id, _anchor=f"item-{evidence.item_id}")
-    )
+    else:
+        flash(_("The file %(name)s has been removed.", name=evidence.filename), "info")
+    return _back_to(checklist, item)
 
 
 @bp.route("/underlag/<int:file_id>")
@@ -248,102 +439,4 @@ def download(file_id):
     )
 
 
-@bp.route("/<int:checklist_id>/granska", methods=["GET", "POST"])
-def review(checklist_id):
-    checklist = g.checklist
-    items = load_items(checklist)
-    form = BaseForm()
-    errors = {}
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        db = get_db()
-        action = request.form.get("action", "save")
-        errors = _save_review(db, checklist, items)
-        if not errors:
-            try:
-                if action == "return":
-                    marked = [i.id for i in items if request.form.get(f"complete_{i.id}")]
-                    ops.return_for_completion(
-                        db, current_user, checklist, marked, request.form.get("message", "")
-                    )
-                    flash(_("The checklist has been returned to the unit for completion."), "info")
-                elif action == "accept":
-                    findings = ops.accept(db, current_user, checklist)
-                    flash(
-                        ngettext(
-                            "The checklist is accepted; %(num)s finding recorded.",
-                            "The checklist is accepted; %(num)s findings recorded.",
-                            len(findings),
-                        ),
-                        "info",
-                    )
-                else:
-                    flash(_("The review has been saved."), "info")
-                return redirect(url_for("checklists.review", checklist_id=checklist.id))
-            except (ops.ChecklistError, AnswerError) as exc:
-                errors["_action"] = str(exc)
-        if errors:
-            get_db().rollback()
-            checklist = get_db().get(Checklist, checklist.id)
-            items = load_items(checklist)
-    counts = {}
-    for item in items:
-        counts[item.status] = counts.get(item.status, 0) + 1
-    return render_template(
-        "checklists/review.html",
-        checklist=checklist,
-        items=items,
-        chapters=group_by_chapter(items),
-        form=form,
-        errors=errors,
-        counts=counts,
-        Status=Status,
-        reviewing=checklist.status == ChecklistStatus.SUBMITTED,
-        posted=request.form if request.method == "POST" else {},
-    ), (422 if errors else 200)
-
-
-def _save_review(db, checklist, items) -> dict:
-    """Overrides and comments from the review form; errors per item (nothing half-saved)."""
-    errors = {}
-    if checklist.status != ChecklistStatus.SUBMITTED:
-        return errors
-    for item in items:
-        override = request.form.get(f"override_{item.id}") or None
-        reason = request.form.get(f"reason_{item.id}", "")
-        comment = request.form.get(f"comment_{item.id}", "")
-        try:
-            if (override or None) != (item.override_status and item.override_status.value) or (
-                override and reason.strip() != (item.override_reason or "")
-            ):
-                ops.override(db, current_user, item, Status(override) if override else None, reason)
-            ops.comment(db, current_user, item, comment)
-        except (AnswerError, ops.ChecklistError, ValueError) as exc:
-            errors[item.id] = str(exc)
-    return errors
-
-
-@bp.route("/iakttagelser")
-def findings():
-    from audit.access import restrict_to_visible
-    from audit.models import Unit
-
-    db = get_db()
-    stmt = (
-        sa.select(Finding)
-        .join(Unit, Unit.id == Finding.unit_id)
-        .join(Requirement, Requirement.id == Finding.requirement_id)
-        .options(
-            selectinload(Finding.unit),
-            selectinload(Finding.requirement),
-            selectinload(Finding.round),
-        )
-        .order_by(Finding.created_at.desc(), Unit.name, Requirement.section_key)
-    )
-    stmt = restrict_to_visible(stmt, current_user, Finding.unit_id)
-    severity = request.args.get("allvarlighet")
-    if severity:
-        stmt = stmt.where(Finding.severity == severity)
-    rows = db.scalars(stmt).all()
-    return render_template("checklists/findings.html", findings=rows, severity=severity)
+from web.checklists import review  # noqa: E402,F401  (the reviewer's routes)

@@ -1,170 +1,33 @@
-"""Svarstyper: validation, stored value format and automatic evaluation of each answer type.
-
-Each answer type checks its catalog parameters (when an edition is loaded), cleans an answer
-into its stored value (refusing bad input with a Swedish message that names the field), and
-evaluates a stored value against the requirement's rule, with a Swedish sentence explaining the
-result — for example "3 av 8 läkare (38 %) är specialister i allmänmedicin — kravet är mer än
-hälften (§3.1.2)". Types without a rule leave the judgement to a reviewer.
+"""Svarstyper: the ten answer types — catalog parameter check, cleaning of an answer into its
+stored value, and automatic evaluation with a Swedish sentence that explains it (FORMAT.md).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import enum
-import re
-from decimal import Decimal, InvalidOperation
-from typing import Any
 
+from checklists.answers.base import (
+    DAY_NAMES,
+    DAYS,
+    HSA_ID_RE,
+    MAX_COMMENT,
+    MAX_TEXT,
+    SHA256_RE,
+    AnswerError,
+    Context,
+    Evaluation,
+    ParamError,
+    Status,
+    clean_text,
+    fmt_number,
+    fmt_percent,
+    need_param,
+    only_params,
+    parse_mmdd,
+    parse_number,
+    parse_time,
+)
 from checklists.models import AnswerType
-
-
-class Status(enum.StrEnum):
-    """Bedömning: the outcome of evaluating an answer."""
-
-    COMPLIANT = "compliant"  # uppfyllt
-    PARTLY_COMPLIANT = "partly_compliant"  # delvis uppfyllt
-    NON_COMPLIANT = "non_compliant"  # ej uppfyllt
-    NOT_APPLICABLE = "not_applicable"  # ej tillämpligt
-    NOT_ANSWERED = "not_answered"  # ej besvarat
-    TO_REVIEW = "to_review"  # bedöms av granskare
-
-
-@dataclasses.dataclass(frozen=True)
-class Evaluation:
-    """An evaluation result and the Swedish sentence that explains it."""
-
-    status: Status
-    explanation: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Context:
-    """What evaluation needs besides the answer: the section (for the explanation) and the
-    follow-up year (for annual deadlines)."""
-
-    section: str
-    year: int
-    prohibition: bool = False
-
-    @property
-    def ref(self) -> str:
-        return f"(§{self.section})" if self.section[:1].isdigit() else f"({self.section})"
-
-
-class ParamError(ValueError):
-    """Invalid catalog parameters for an answer type; ``field`` names the parameter."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class AnswerError(ValueError):
-    """An answer that cannot be stored; the message is Swedish and names what is wrong."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = {
-    "mon": "måndag",
-    "tue": "tisdag",
-    "wed": "onsdag",
-    "thu": "torsdag",
-    "fri": "fredag",
-    "sat": "lördag",
-    "sun": "söndag",
-}
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
-_MMDD_RE = re.compile(r"^(\d\d)-(\d\d)$")
-HSA_ID_RE = re.compile(r"^SE\d{10}-[0-9A-Za-z]{1,31}$")
-_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-MAX_TEXT = 10_000
-MAX_COMMENT = 2_000
-
-
-# --- small parsers shared by the types ---------------------------------------------------
-
-
-def parse_time(value: Any, field: str) -> str:
-    """ "08.00" or "8:00" → "08:00"."""
-    match = _TIME_RE.match(str(value or "").strip())
-    if not match:
-        raise AnswerError("Ange tiden som tt.mm, till exempel 08.00.", field)
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
-
-
-def parse_mmdd(value: Any) -> tuple[int, int]:
-    match = _MMDD_RE.match(str(value or ""))
-    if not match:
-        raise ValueError("not MM-DD")
-    month, day = int(match.group(1)), int(match.group(2))
-    dt.date(2024, month, day)  # leap year: accepts 02-29, refuses 02-30
-    return month, day
-
-
-def parse_number(value: Any, field: str, *, integer: bool = False) -> Decimal:
-    """A non-negative number; Swedish decimal comma and spaces as thousands separators allowed."""
-    text = str(value if value is not None else "").strip().replace("\u00a0", "").replace(" ", "")
-    text = text.replace(",", ".")
-    if not text:
-        raise AnswerError("Ange ett värde.", field)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise AnswerError(f"”{value}” är inte ett tal.", field) from None
-    if not number.is_finite():
-        raise AnswerError(f"”{value}” är inte ett tal.", field)
-    if number < 0:
-        raise AnswerError("Värdet kan inte vara negativt.", field)
-    if integer and number != number.to_integral_value():
-        raise AnswerError("Ange ett heltal.", field)
-    return number
-
-
-def fmt_number(value: Decimal | float | int) -> str:
-    """Swedish formatting: decimal comma, no trailing zeros."""
-    number = Decimal(str(value))
-    text = (
-        format(number.normalize(), "f")
-        if number != number.to_integral_value()
-        else str(int(number))
-    )
-    return text.replace(".", ",")
-
-
-def fmt_percent(ratio: float) -> str:
-    return f"{round(ratio * 100):d} %"
-
-
-def _text(value: Any, field: str, *, required: bool, limit: int) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise AnswerError("Fältet måste fyllas i.", field)
-    if len(text) > limit:
-        raise AnswerError(f"Texten får vara högst {limit} tecken.", field)
-    return text
-
-
-def _need(params: dict, name: str, kind: type | tuple[type, ...] = str) -> Any:
-    if name not in params:
-        raise ParamError(name, f"parametern {name!r} saknas")
-    value = params[name]
-    if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
-        raise ParamError(name, f"parametern {name!r} har fel typ eller är tom")
-    return value
-
-
-def _only(params: dict, allowed: set[str]) -> None:
-    unknown = set(params) - allowed - {"type"}
-    if unknown:
-        raise ParamError(sorted(unknown)[0], f"okänd parameter {sorted(unknown)[0]!r}")
-
-
-# --- the answer types ----------------------------------------------------------------------
 
 
 class Spec:
@@ -174,7 +37,7 @@ class Spec:
     automatic = True
 
     def check_params(self, params: dict) -> None:
-        _only(params, set())
+        only_params(params, set())
 
     def clean(self, params: dict, raw: dict) -> dict:
         raise NotImplementedError
@@ -193,7 +56,7 @@ class YesNo(Spec):
     type = AnswerType.YES_NO
 
     def check_params(self, params):
-        _only(params, {"expected"})
+        only_params(params, {"expected"})
         if params.get("expected", "yes") not in ("yes", "no"):
             raise ParamError("expected", "expected ska vara yes eller no")
 
@@ -202,10 +65,7 @@ class YesNo(Spec):
         answer = {"ja": "yes", "nej": "no"}.get(answer, answer)
         if answer not in ("yes", "no"):
             raise AnswerError("Välj ja eller nej.", "answer")
-        return {
-            "answer": answer,
-            "comment": _text(raw.get("comment"), "comment", required=False, limit=MAX_COMMENT),
-        }
+        return {"answer": answer}
 
     def evaluate(self, params, value, ctx):
         expected = params.get("expected", "yes")
@@ -231,8 +91,8 @@ class NamedPerson(Spec):
     type = AnswerType.NAMED_PERSON
 
     def check_params(self, params):
-        _only(params, {"role_title", "min_persons", "require_hsa_id"})
-        _need(params, "role_title")
+        only_params(params, {"role_title", "min_persons", "require_hsa_id"})
+        need_param(params, "role_title")
         minimum = params.get("min_persons", 1)
         if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 1:
             raise ParamError("min_persons", "min_persons ska vara ett heltal, minst 1")
@@ -242,9 +102,13 @@ class NamedPerson(Spec):
     def clean(self, params, raw):
         persons = []
         for index, person in enumerate(raw.get("persons") or [], start=1):
-            name = _text(person.get("name"), f"persons-{index}-name", required=False, limit=200)
-            title = _text(person.get("title"), f"persons-{index}-title", required=False, limit=200)
-            hsa_id = _text(
+            name = clean_text(
+                person.get("name"), f"persons-{index}-name", required=False, limit=200
+            )
+            title = clean_text(
+                person.get("title"), f"persons-{index}-title", required=False, limit=200
+            )
+            hsa_id = clean_text(
                 person.get("hsa_id"), f"persons-{index}-hsa_id", required=False, limit=50
             ).upper()
             if not (name or title or hsa_id):
@@ -297,10 +161,15 @@ class CountRatio(Spec):
     type = AnswerType.COUNT_RATIO
 
     def check_params(self, params):
-        _only(params, {"subject", "predicate", "numerator_label", "denominator_label", "rule"})
+        only_params(
+            params,
+            {"subject", "predicate", "numerator_label", "denominator_label", "rule", "allow_zero"},
+        )
+        if not isinstance(params.get("allow_zero", False), bool):
+            raise ParamError("allow_zero", "allow_zero ska vara true eller false")
         for name in ("subject", "predicate", "numerator_label", "denominator_label"):
-            _need(params, name)
-        rule = _need(params, "rule", dict)
+            need_param(params, name)
+        rule = need_param(params, "rule", dict)
         if len(rule) != 1 or not ({"more_than", "at_least"} & set(rule)):
             raise ParamError("rule", "rule ska ha precis en av more_than och at_least")
         threshold = next(iter(rule.values()))
@@ -310,7 +179,7 @@ class CountRatio(Spec):
     def clean(self, params, raw):
         numerator = parse_number(raw.get("numerator"), "numerator", integer=True)
         denominator = parse_number(raw.get("denominator"), "denominator", integer=True)
-        if denominator == 0:
+        if denominator == 0 and not params.get("allow_zero"):
             raise AnswerError(f"{params['denominator_label']} måste vara minst 1.", "denominator")
         if numerator > denominator:
             raise AnswerError(
@@ -322,6 +191,11 @@ class CountRatio(Spec):
 
     def evaluate(self, params, value, ctx):
         numerator, denominator = value["numerator"], value["denominator"]
+        if denominator == 0:  # "0 av 0": nothing of the kind during the period (allow_zero)
+            return Evaluation(
+                Status.NOT_APPLICABLE,
+                f"0 av 0 {params['subject']} — inget att redovisa under perioden {ctx.ref}.",
+            )
         ratio = numerator / denominator
         mode, threshold, requirement = _ratio_requirement(params["rule"])
         ok = ratio > threshold if mode == "more_than" else ratio >= threshold
@@ -342,9 +216,9 @@ class DateDeadline(Spec):
     type = AnswerType.DATE_DEADLINE
 
     def check_params(self, params):
-        _only(params, {"deadline"})
+        only_params(params, {"deadline"})
         try:
-            parse_mmdd(_need(params, "deadline"))
+            parse_mmdd(need_param(params, "deadline"))
         except ValueError:
             raise ParamError("deadline", "deadline ska vara MM-DD, t.ex. 03-01") from None
 
@@ -399,8 +273,8 @@ class WeeklySchedule(Spec):
     type = AnswerType.WEEKLY_SCHEDULE
 
     def check_params(self, params):
-        _only(params, {"required"})
-        required = _need(params, "required", dict)
+        only_params(params, {"required"})
+        required = need_param(params, "required", dict)
         days = required.get("days")
         if not isinstance(days, list) or not days or set(days) - set(DAYS):
             raise ParamError("required", "required.days ska vara en lista av mon … sun")
@@ -429,7 +303,9 @@ class WeeklySchedule(Spec):
             days[code] = {"open": opens, "close": closes}
         if not any(days.values()):
             raise AnswerError("Ange öppettider för minst en dag.", "mon-open")
-        exceptions = _text(raw.get("exceptions"), "exceptions", required=False, limit=MAX_COMMENT)
+        exceptions = clean_text(
+            raw.get("exceptions"), "exceptions", required=False, limit=MAX_COMMENT
+        )
         return {"days": days, "exceptions": exceptions}
 
     def evaluate(self, params, value, ctx):
@@ -475,8 +351,8 @@ class Selection(Spec):
     type = AnswerType.SELECTION
 
     def check_params(self, params):
-        _only(params, {"options", "required"})
-        options = _need(params, "options", list)
+        only_params(params, {"options", "required"})
+        options = need_param(params, "options", list)
         if not options or len(set(options)) != len(options):
             raise ParamError("options", "options ska vara en lista utan dubbletter")
         required = params.get("required", options)
@@ -520,8 +396,8 @@ class Document(Spec):
     automatic = False
 
     def check_params(self, params):
-        _only(params, {"documents"})
-        documents = _need(params, "documents", (str, list))
+        only_params(params, {"documents"})
+        documents = need_param(params, "documents", (str, list))
         if isinstance(documents, list) and (
             not documents or not all(isinstance(d, str) and d.strip() for d in documents)
         ):
@@ -543,9 +419,9 @@ class Document(Spec):
         files = []
         for index, item in enumerate(raw.get("files") or [], start=1):
             sha = str(item.get("sha256") or "")
-            name = _text(item.get("filename"), f"files-{index}", required=True, limit=255)
+            name = clean_text(item.get("filename"), f"files-{index}", required=True, limit=255)
             size = item.get("size")
-            if not _SHA256_RE.match(sha) or not isinstance(size, int) or size < 0:
+            if not SHA256_RE.match(sha) or not isinstance(size, int) or size < 0:
                 raise AnswerError("Filuppgifterna är ofullständiga.", f"files-{index}")
             files.append({"sha256": sha, "filename": name, "size": size})
         if not files:
@@ -575,8 +451,8 @@ class ServiceLevel(Spec):
     }
 
     def check_params(self, params):
-        _only(params, {"measure", "unit", "max", "min"})
-        _need(params, "measure")
+        only_params(params, {"measure", "unit", "max", "min"})
+        need_param(params, "measure")
         if params.get("unit") not in self.UNITS:
             raise ParamError("unit", f"unit ska vara en av {', '.join(self.UNITS)}")
         limits = {"max", "min"} & set(params)
@@ -621,8 +497,8 @@ class Number(Spec):
     type = AnswerType.NUMBER
 
     def check_params(self, params):
-        _only(params, {"unit", "min", "max"})
-        _need(params, "unit")
+        only_params(params, {"unit", "min", "max"})
+        need_param(params, "unit")
         for name in ("min", "max"):
             if name in params and (
                 not isinstance(params[name], int | float) or isinstance(params[name], bool)
@@ -676,7 +552,7 @@ class FreeText(Spec):
     automatic = False
 
     def clean(self, params, raw):
-        return {"text": _text(raw.get("text"), "text", required=True, limit=MAX_TEXT)}
+        return {"text": clean_text(raw.get("text"), "text", required=True, limit=MAX_TEXT)}
 
     def evaluate(self, params, value, ctx):
         return Evaluation(Status.TO_REVIEW, f"Fritextsvar — bedöms av granskare {ctx.ref}.")
@@ -697,34 +573,3 @@ ANSWER_TYPES: dict[AnswerType, Spec] = {
         FreeText(),
     )
 }
-
-
-def check_params(answer_type: AnswerType, params: dict) -> None:
-    """Validate an item's answer parameters (raises :class:`ParamError`)."""
-    ANSWER_TYPES[AnswerType(answer_type)].check_params(params)
-
-
-def clean_answer(answer_type: AnswerType, params: dict, raw: dict) -> dict:
-    """Validate raw input into the stored value (raises :class:`AnswerError`)."""
-    return ANSWER_TYPES[AnswerType(answer_type)].clean(params, raw)
-
-
-def evaluate(
-    answer_type: AnswerType,
-    params: dict,
-    value: dict | None,
-    ctx: Context,
-    *,
-    applicable: bool = True,
-) -> Evaluation:
-    """Bedöm ett svar: not applicable, not answered, or the type's own rule."""
-    if not applicable:
-        return Evaluation(Status.NOT_APPLICABLE, f"Kravet gäller inte enheten {ctx.ref}.")
-    if value is None:
-        return Evaluation(Status.NOT_ANSWERED, f"Ej besvarat {ctx.ref}.")
-    return ANSWER_TYPES[AnswerType(answer_type)].evaluate(params, value, ctx)
-
-
-def describe_rule(answer_type: AnswerType, params: dict) -> str | None:
-    """The automatic rule in Swedish, or None when a reviewer judges."""
-    return ANSWER_TYPES[AnswerType(answer_type)].describe_rule(params)
