@@ -220,3 +220,22 @@ def task_list(session: Session, checklist_id: int) -> TaskList:
             section.title or HEADINGS_WITHOUT_ITEMS.get(section.key) or section.rows[0].heading
         )
     return TaskList(sections)
+
+
+def counts(session: Session, checklist_id: int, key: str) -> tuple[int, int, int, int]:
+    """(answered, total) in section ``key`` and in the whole checklist, in one query — what
+    a page shows after one item's save, without building the task list."""
+    answered = ChecklistItem.auto_status != Status.NOT_ANSWERED.value
+    in_section = sa.or_(Requirement.section == key, Requirement.section.startswith(key + "."))
+    row = session.execute(
+        sa.select(
+            sa.func.count().filter(in_section, answered),
+            sa.func.count().filter(in_section),
+            sa.func.count().filter(answered),
+            sa.func.count(),
+        )
+        .select_from(ChecklistItem)
+        .join(Requirement, Requirement.id == ChecklistItem.requirement_id)
+        .where(ChecklistItem.checklist_id == checklist_id)
+    ).one()
+    return tuple(int(n) for n in row)

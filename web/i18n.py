@@ -13,8 +13,9 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, session
-from flask_babel import Babel, get_locale
+from flask import Flask, g, has_app_context, session
+from flask_babel import Babel, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 
 TRANSLATIONS = Path(__file__).with_name("translations")
 LANGUAGES = {"sv": "Svenska", "en": "English"}
@@ -55,4 +56,37 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Stockholm")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=select_locale)
+    _install_fast_template_gettext(app)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=current_language)
+
+
+def _translations():
+    """The request's translations, looked up once per request (Flask-Babel's own lookup walks
+    the app context on every call: 57 µs each, 268 calls on a section page)."""
+    found = g.get("_halsoval_translations")
+    if found is None:
+        found = g._halsoval_translations = get_translations()
+    return found
+
+
+def _install_fast_template_gettext(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+
+
+def _gettext(string: str, **variables) -> str:
+    if not has_app_context():
+        return string % variables if variables else string
+    text = _translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Flask-Babel's ``lazy_gettext``, resolved through the request's cached translations:
+    labels (answer statuses, field labels) are resolved hundreds of times on a section page."""
+    return LazyString(_gettext, string, **variables)

@@ -1,12 +1,11 @@
 """Display names for the domain's enums, through the translation catalogs."""
 
-from flask_babel import lazy_gettext as _l
-
 from audit.models import Area, Operator, Role, UnitKind
 from checklists.answers import Status
 from checklists.models import AnswerType, Recurrence, Severity
 from checklists.rounds import ChecklistStatus
 from checklists.sections import Filter, ReviewStatus, SectionStatus
+from web.i18n import lazy_gettext as _l
 from workflows.models import Disposition
 
 LABELS = {

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     Form,
@@ -33,6 +32,7 @@ from checklists.answers import DAYS, is_quiet_period
 from checklists.models import AnswerType, Recurrence
 from checklists.operations import value_hash
 from web.forms import choices
+from web.i18n import lazy_gettext as _l
 
 
 class MultiCheckboxField(SelectMultipleField):

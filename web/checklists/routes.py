@@ -16,6 +16,7 @@ field, with everything the user typed kept.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -31,6 +32,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from checklists import answers
 from checklists import operations as ops
@@ -38,7 +40,7 @@ from checklists.answers import Status
 from checklists.evidence import EvidenceError, EvidenceStore, check_upload
 from checklists.models import AnswerType
 from checklists.rounds import ChecklistItem
-from checklists.sections import UNIT_FILTERS, Filter, task_list
+from checklists.sections import UNIT_FILTERS, Filter, counts, section_of, task_list
 from web.checklists import bp
 from web.checklists.forms import field_name, item_form, loaded_version, raw_answer
 from web.database import get_db
@@ -231,10 +233,15 @@ def section(checklist_id, section):
 
 
 def _item_or_404(checklist, item_id) -> ChecklistItem:
-    items = ops.load_items(get_db(), checklist, [item_id])
-    if not items:
+    """One item of this checklist with its requirement (one query), or 404."""
+    item = get_db().scalar(
+        sa.select(ChecklistItem)
+        .where(ChecklistItem.id == item_id, ChecklistItem.checklist_id == checklist.id)
+        .options(joinedload(ChecklistItem.requirement))
+    )
+    if item is None:
         abort(404)
-    return items[0]
+    return item
 
 
 def _evaluation_html(item) -> str:
@@ -307,22 +314,18 @@ def save_item(checklist_id, item_id):
 
 def _item_state(db, checklist, item, state: str) -> dict:
     """What the page shows after a save: the item's new version, evaluation and the counts."""
-    from web.checklists.forms import field_data
-
-    tasks = task_list(db, checklist.id)
-    section = tasks.section_of_item(item.id)
+    in_section, section_total, answered, total = counts(
+        db, checklist.id, section_of(item.requirement.section)
+    )
     return {
         "ok": True,
         "state": state,
         "version": item.version,
-        "orig": field_data(item)["orig"],
+        "orig": ops.value_hash(item.value),
         "status": str(item.status),
         "html": _evaluation_html(item),
-        "section": {
-            "answered": section.answered,
-            "total": section.total,
-        },
-        "progress": {"answered": tasks.answered, "total": tasks.total},
+        "section": {"answered": in_section, "total": section_total},
+        "progress": {"answered": answered, "total": total},
     }
 
 
