@@ -4,7 +4,9 @@ Free-text fields must not hold patient data. This module finds what looks like a
 personal identity number (personnummer) or coordination number (samordningsnummer) so the
 caller can refuse to store the text, with a Swedish message saying *where* the number is.
 
-Accepted forms (the separator may also be a single space)::
+Accepted forms (the separator may also be a single space; the date may be written YY.MM.DD;
+other dashes, spaces, invisible characters and digits of other forms are read as their ASCII
+look-alikes, see :func:`_fold`)::
 
     YYMMDD-NNNN   YYMMDD+NNNN   YYMMDDNNNN   YYYYMMDD-NNNN   YYYYMMDDNNNN
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import unicodedata
 
 __all__ = [
     "PERSONNUMMER",
@@ -52,7 +55,7 @@ _CANDIDATE = re.compile(
     r"""
     (?<![^\W_])                 # not directly after a letter or a digit (any script)
     (?P<century>[0-9]{2})?
-    (?P<date>[0-9]{6})          # YYMMDD
+    (?P<date>[0-9]{2}\.?[0-9]{2}\.?[0-9]{2})  # YYMMDD, or YY.MM.DD
     (?P<sep>[-+\x20]?)          # '-', '+', a single space, or nothing
     (?P<serial>[0-9]{4})        # three digits and the check digit
     (?!\d)                      # not directly before another digit
@@ -98,6 +101,7 @@ def _luhn(t: str) -> bool:
 def _kind(match: re.Match[str], today: dt.date) -> str | None:
     """The kind of identity number a candidate is, or None when it is not a valid one."""
     century, digits, sep, serial = match.groups()
+    digits = digits.replace(".", "")
     if not _luhn(digits + serial):  # cheapest test first: it rejects nine in ten
         return None
     yy, month, day = int(digits[:2]), int(digits[2:4]), int(digits[4:])
@@ -123,8 +127,37 @@ def _kind(match: re.Match[str], today: dt.date) -> str | None:
     return kind
 
 
+# Look-alikes a number can be written with so that a plain scan would miss it: other dashes
+# and minus signs, no-break and other spaces, and characters that show nothing at all (a
+# zero-width space between the date and the serial, a soft hyphen). Digits of other scripts
+# and forms (fullwidth "８５", Arabic-Indic …) count as digits. Invisible characters are
+# dropped, so offsets are those of the folded text; line numbers are the original's.
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_SPACES = "\u00a0\u1680\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
+_INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"
+_FOLD = str.maketrans(
+    {**dict.fromkeys(_DASHES, "-"), **dict.fromkeys(_SPACES, " "), **dict.fromkeys(_INVISIBLE, "")}
+)
+
+
+def _ascii_digit(ch: str) -> str:
+    value = unicodedata.decimal(ch, None)  # "²" is a digit but has no decimal value: kept
+    return str(value) if value is not None else ch
+
+
+def _fold(text: str) -> str:
+    """The text as the scan reads it (see :data:`_FOLD`)."""
+    if text.isascii():
+        return text
+    folded = text.translate(_FOLD)
+    if folded.isascii():
+        return folded
+    return "".join(_ascii_digit(ch) if ch.isdigit() and not ch.isascii() else ch for ch in folded)
+
+
 def _hits(text: str, today: dt.date | None):
     today = today or dt.date.today()
+    text = _fold(text)
     line, counted_to = 1, 0
     for match in _CANDIDATE.finditer(text):
         kind = _kind(match, today)

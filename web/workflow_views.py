@@ -4,6 +4,7 @@ trigger from a form, and the timeline."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
@@ -24,18 +25,29 @@ def parse_date(value) -> dt.date | None:
         raise WorkflowError("Ange datum som ÅÅÅÅ-MM-DD.") from None
 
 
+# Every whole number a form carries (days, kronor, ids) fits PostgreSQL's integer column.
+MAX_INT = 2**31 - 1
+
+
 def parse_int(value) -> int | None:
-    """A whole number typed with or without spaces ("50 000"); None if it is not one."""
+    """A whole number typed with or without spaces ("50 000"); None if it is not one, or is
+    too large to store (so "²", a 70-digit id or 10^30 kronor is a refusal, never a 500)."""
     text = str(value or "").replace(" ", "").replace("\u00a0", "")
-    return int(text) if text.isdigit() else None
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_INT else None
 
 
 def parse_number(value) -> float | None:
-    """A number with a Swedish decimal comma; None if it is not one."""
+    """A number with a Swedish decimal comma; None if it is not one (nor finite, nor sane)."""
     try:
-        return float(str(value).replace(",", ".")) if value not in (None, "") else None
+        number = float(str(value).replace(",", ".")) if value not in (None, "") else None
     except ValueError:
         return None
+    if number is None or not math.isfinite(number) or abs(number) > 1e9:
+        return None
+    return number
 
 
 def unit_from_form():

@@ -77,6 +77,7 @@ HSA_ID_RE = re.compile(r"^SE\d{10}-[0-9A-Za-z]{1,31}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_TEXT = 10_000
 MAX_COMMENT = 2_000
+MAX_DIGITS = 12
 
 # --- small parsers shared by the types ---------------------------------------------------
 
@@ -98,6 +99,12 @@ def parse_mmdd(value: Any) -> tuple[int, int]:
     return month, day
 
 
+def _shown(value: Any) -> str:
+    """The typed value as a message may repeat it: at most 30 characters."""
+    text = str(value)
+    return text if len(text) <= 30 else text[:29] + "…"
+
+
 def parse_number(value: Any, field: str, *, integer: bool = False) -> Decimal:
     """A non-negative number; Swedish decimal comma and spaces as thousands separators allowed."""
     text = str(value if value is not None else "").strip().replace("\u00a0", "").replace(" ", "")
@@ -107,9 +114,11 @@ def parse_number(value: Any, field: str, *, integer: bool = False) -> Decimal:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise AnswerError(f"”{value}” är inte ett tal.", field) from None
+        raise AnswerError(f"”{_shown(value)}” är inte ett tal.", field) from None
     if not number.is_finite():
-        raise AnswerError(f"”{value}” är inte ett tal.", field)
+        raise AnswerError(f"”{_shown(value)}” är inte ett tal.", field)
+    if number.adjusted() >= MAX_DIGITS:  # 1e400 or 400 nines: no count or share is that big
+        raise AnswerError(f"Talet är för stort: ange högst {MAX_DIGITS} siffror.", field)
     if number < 0:
         raise AnswerError("Värdet kan inte vara negativt.", field)
     if integer and number != number.to_integral_value():

@@ -325,3 +325,40 @@ def test_unnumbered_section_is_referred_to_by_name():
     ctx = Context(section="Ljusbehandling", year=2023)
     result = evaluate(T.NUMBER, {"unit": "antal"}, {"value": 12.0}, ctx)
     assert result.explanation.endswith("(Ljusbehandling).")
+
+
+@pytest.mark.parametrize(
+    ("answer_type", "params", "raw", "field"),
+    [
+        (T.NUMBER, {"unit": "antal"}, {"value": "1e400"}, "value"),
+        (T.NUMBER, {"unit": "antal"}, {"value": "9" * 400}, "value"),
+        (
+            T.SERVICE_LEVEL,
+            {"measure": "Svarstid", "unit": "working_days", "max": 3},
+            {"value": "1e5000"},
+            "value",
+        ),
+        (T.NUMBER, {"unit": "antal"}, {"value": "²"}, "value"),
+        (T.NUMBER, {"unit": "antal"}, {"value": "NaN"}, "value"),
+        (T.NUMBER, {"unit": "antal"}, {"value": "-Infinity"}, "value"),
+    ],
+)
+def test_absurd_numbers_are_a_clear_refusal(answer_type, params, raw, field):
+    """Each of these once reached the database as Infinity or a 400-digit number (HTTP 500)."""
+    with pytest.raises(AnswerError) as refused:
+        clean_answer(answer_type, params, raw)
+    assert refused.value.field == field
+    assert len(str(refused.value)) < 120  # the message does not repeat 400 digits
+
+
+def test_count_ratio_refuses_absurd_counts():
+    params = {
+        "subject": "läkare",
+        "predicate": "är specialister",
+        "numerator_label": "Specialister",
+        "denominator_label": "Läkare",
+        "rule": {"more_than": 0.5},
+    }
+    for bad in ("1e5000", "²", "3³"):
+        with pytest.raises(AnswerError):
+            clean_answer(T.COUNT_RATIO, params, {"numerator": "1", "denominator": bad})

@@ -493,3 +493,38 @@ def test_describe_needs_hits():
     with pytest.raises(ValueError) as excinfo:
         describe([], "Kommentar")
     assert not re.search(r"\d", str(excinfo.value))
+
+
+FULLWIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
+
+
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        pytest.param(lambda n: n.replace("-", "\u2013"), id="en dash"),
+        pytest.param(lambda n: n.replace("-", "\u2212"), id="minus sign"),
+        pytest.param(lambda n: n.replace("-", "\u00a0"), id="no-break space"),
+        pytest.param(lambda n: n.replace("-", "\u202f"), id="narrow no-break space"),
+        pytest.param(lambda n: n.replace("-", "\u200b"), id="zero-width space"),
+        pytest.param(lambda n: n.replace("-", "\u00ad"), id="soft hyphen"),
+        pytest.param(lambda n: n[:2] + "\u200b" + n[2:], id="zero-width inside the date"),
+        pytest.param(lambda n: n.translate(FULLWIDTH), id="fullwidth digits"),
+        pytest.param(lambda n: f"{n[:2]}.{n[2:4]}.{n[4:]}", id="dotted date"),
+        pytest.param(
+            lambda n: "".join(chr(0x0660 + int(c)) if c.isdigit() else c for c in n),
+            id="arabic-indic digits",
+        ),
+    ],
+)
+def test_look_alike_characters_do_not_hide_a_number(disguise):
+    """An attack got these past the guard; each is the same number to a human reader."""
+    hidden = disguise(number(1985, 3, 15, "122"))
+    assert kinds(f"Patienten {hidden} ringde.") == [PERSONNUMMER]
+
+
+def test_look_alikes_keep_line_numbers_and_do_not_invent_numbers():
+    text = "rad ett\nrad två\u200b\nPatient " + number(1985, 3, 15).replace("-", "\u2013")
+    assert [hit.line for hit in find(text)] == [3]
+    # Superscripts are digits to str.isdigit() but not decimal digits: no number here.
+    assert find("850315²1220") == []
+    assert find("Datum 2025-03-15 kl 1220") == []

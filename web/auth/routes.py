@@ -8,13 +8,7 @@ from audit.accounts import authenticate, end_session
 from web.auth import bp
 from web.auth.forms import LoginForm
 from web.database import get_db
-
-
-def _safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect would let a link send users elsewhere after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.start")
+from web.redirects import safe_local_path
 
 
 @bp.route("/logga-in", methods=["GET", "POST"])
@@ -39,7 +33,7 @@ def login():
                 session["lang"] = lang
             result.user.login_token = result.token
             login_user(result.user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_local_path(request.args.get("next")))
         # Record the failed attempt even though the response is not a success.
         db.commit()
         if result.throttled:

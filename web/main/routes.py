@@ -3,7 +3,7 @@
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session
 from flask_login import current_user
 
 from audit.access import restrict_to_visible
@@ -16,6 +16,7 @@ from web.database import get_db
 from web.forms import BaseForm
 from web.i18n import LANGUAGES
 from web.main import bp
+from web.redirects import safe_local_path
 from workflows.models import (
     ActionPlan,
     DialogState,
@@ -122,10 +123,7 @@ def set_language():
     if not form.validate_on_submit() or lang not in LANGUAGES:
         abort(400)
     session["lang"] = lang
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.start")
-    return redirect(target)
+    return redirect(safe_local_path(request.form.get("next")))
 
 
 @bp.route("/halsa")
