@@ -240,28 +240,82 @@ def start_session(session: Session, user: User) -> str:
     return token
 
 
-def resume_session(session: Session, token: str) -> User | None:
-    """The user of a live login session, or ``None`` if it ended, idled out or expired."""
+@dataclasses.dataclass(frozen=True)
+class SessionCheck:
+    """What checking a login session found, without writing anything.
+
+    ``user`` is the user of a live session (``None`` otherwise). The write the session needs,
+    if any, is described by ``touch`` (``last_seen_at`` is older than the touch interval) or
+    ``end_reason`` (it idled out, expired or its user was deactivated) and is done by
+    :func:`apply_session_check` -- in the caller's transaction or, for a request that only
+    reads, in a short one of its own afterwards.
+    """
+
+    user: User | None
+    login_id: int | None = None
+    now: dt.datetime | None = None
+    touch: bool = False
+    end_reason: str | None = None
+
+    @property
+    def needs_write(self) -> bool:
+        return self.touch or self.end_reason is not None
+
+
+def check_session(session: Session, token: str) -> SessionCheck:
+    """Check a login session token. Reads only; see :class:`SessionCheck`."""
     try:
         token_hash = _token_hash(token)
     except (UnicodeEncodeError, AttributeError):
-        return None
+        return SessionCheck(user=None)
     login = session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == token_hash))
     if login is None or login.ended_at is not None:
-        return None
+        return SessionCheck(user=None)
     now = utcnow()
+    ended = None
     if now - login.last_seen_at > IDLE_TIMEOUT:
-        _end(login, now, "idle_timeout")
-        return None
-    if now - login.created_at > ABSOLUTE_TIMEOUT:
-        _end(login, now, "expired")
-        return None
-    if not login.user.active:
-        _end(login, now, "deactivated")
-        return None
-    if now - login.last_seen_at > _TOUCH_INTERVAL:
-        login.last_seen_at = now
-    return login.user
+        ended = "idle_timeout"
+    elif now - login.created_at > ABSOLUTE_TIMEOUT:
+        ended = "expired"
+    elif not login.user.active:
+        ended = "deactivated"
+    if ended is not None:
+        return SessionCheck(user=None, login_id=login.id, now=now, end_reason=ended)
+    return SessionCheck(
+        user=login.user,
+        login_id=login.id,
+        now=now,
+        touch=now - login.last_seen_at > _TOUCH_INTERVAL,
+    )
+
+
+def apply_session_check(session: Session, check: SessionCheck) -> None:
+    """Write what :func:`check_session` found: end the session, or touch ``last_seen_at``.
+
+    One conditional UPDATE, harmless to run twice or after the session was ended meanwhile
+    (it never revives an ended session, never moves ``last_seen_at`` back). Objects already
+    in ``session`` are kept in step with it.
+    """
+    if check.login_id is None or not check.needs_write:
+        return
+    where = [LoginSession.id == check.login_id, LoginSession.ended_at.is_(None)]
+    if check.end_reason is not None:
+        values = {"ended_at": check.now, "ended_reason": check.end_reason}
+    else:
+        where.append(LoginSession.last_seen_at < check.now)
+        values = {"last_seen_at": check.now}
+    session.execute(sa.update(LoginSession).where(*where).values(**values))
+
+
+def resume_session(session: Session, token: str) -> User | None:
+    """The user of a live login session, or ``None`` if it ended, idled out or expired.
+
+    Checks and writes in ``session``; a request that must not write uses
+    :func:`check_session` and :func:`apply_session_check` separately.
+    """
+    check = check_session(session, token)
+    apply_session_check(session, check)
+    return check.user
 
 
 def end_session(session: Session, token: str, reason: str = "logout") -> None:

@@ -6,8 +6,11 @@ production (``postgresql+psycopg://...``). The schema comes only from Alembic mi
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -82,14 +85,76 @@ def database_url() -> str:
     return os.environ.get(DATABASE_URL_ENV) or default_sqlite_url()
 
 
+# --- write intent ----------------------------------------------------------------------------
+#
+# SQLite allows one writer at a time. A transaction opened with a plain (deferred) BEGIN reads
+# from a snapshot and asks for the write lock only at its first write; if another connection
+# committed in between, SQLite refuses at once with SQLITE_BUSY_SNAPSHOT ("database is
+# locked") -- waiting would not help, the snapshot is stale -- and the busy timeout never
+# applies. A unit of work that may write therefore declares it up front: its transactions
+# begin with BEGIN IMMEDIATE, which takes the write lock before the first read and, if another
+# writer holds it, waits for up to the busy timeout. PostgreSQL needs none of this.
+
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "halsoval_write_intent", default=False
+)
+
+
+def write_intent_active() -> bool:
+    """Whether transactions begun now take SQLite's write lock at BEGIN."""
+    return _write_intent.get()
+
+
+def set_write_intent(active: bool = True) -> contextvars.Token:
+    """Declare (or withdraw) write intent until :func:`reset_write_intent` with the token.
+
+    For hooks that cannot wrap the work in a ``with`` block (a web request's before/after).
+    """
+    return _write_intent.set(active)
+
+
+def reset_write_intent(token: contextvars.Token) -> None:
+    _write_intent.reset(token)
+
+
+@contextlib.contextmanager
+def write_intent() -> Iterator[None]:
+    """Transactions begun inside take the write lock at BEGIN (BEGIN IMMEDIATE on SQLite).
+
+    Use it around any unit of work that may write (web requests other than GET/HEAD/OPTIONS,
+    command-line and background jobs) so that concurrent writers wait for each other within
+    the busy timeout instead of failing. A transaction already open is not affected.
+    """
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+# How long a SQLite connection waits for the write lock. Writers are serialised: with 32
+# clients saving at once, the last one waits for the 31 ahead of it, each holding the lock for
+# its whole request (a checklist save with every item, or a login with its argon2 hash, takes
+# up to a few hundred milliseconds), so waits of several seconds are normal in such a burst.
+# 30 s covers that with a wide margin; beyond it something is wrong (a stuck process holding
+# the lock) and the user gets the error page, with what they typed. The gunicorn worker
+# timeout (web/gunicorn_conf.py) is longer, so the wait ends in that page, not a killed worker.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     """Create an engine with the project's per-dialect settings.
 
     For SQLite: foreign keys on for every connection, WAL journal, a busy timeout, and
     SQLAlchemy's recipe for pysqlite's transaction handling (the driver's own BEGIN handling is
-    switched off and SQLAlchemy emits BEGIN itself) so that SAVEPOINT works as documented.
+    switched off and SQLAlchemy emits BEGIN itself) so that SAVEPOINT works as documented; a
+    transaction begun under :func:`write_intent` is BEGIN IMMEDIATE.
+
+    Statement parameters are left out of error messages and logs (``hide_parameters``): they
+    are what people typed, and may hold personal data.
     """
     url = url or database_url()
+    kwargs.setdefault("hide_parameters", True)
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -103,7 +168,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -111,7 +176,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
+import traceback
 from pathlib import Path
 
-from flask import Flask, render_template
+import sqlalchemy as sa
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from audit.db import PROJECT_ROOT, make_engine, make_session_factory
 from web import access, database, i18n, labels
+from web.compression import init_compression
 from web.security import init_security
 
 log = logging.getLogger(__name__)
@@ -85,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_login(app)
     access.init_app(app)
     init_security(app)
+    init_compression(app)
     _init_errors(app)
     for name in BLUEPRINTS:
         module = __import__(name, fromlist=["bp"])
@@ -96,8 +101,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
-    from audit.accounts import resume_session
-    from web.database import get_db
+    from audit.accounts import apply_session_check, check_session
+    from web.database import get_db, session_write
 
     manager = LoginManager(app)
     manager.login_view = "auth.login"
@@ -107,7 +112,12 @@ def _init_login(app: Flask) -> None:
 
     @manager.user_loader
     def _load(token: str):
-        user = resume_session(get_db(), token)
+        # The check only reads; touching last_seen_at (or ending an idled-out session) is a
+        # separate write, which a GET does after its own transaction (web.database).
+        check = check_session(get_db(), token)
+        if check.needs_write:
+            session_write(lambda db: apply_session_check(db, check))
+        user = check.user
         if user is not None:
             user.login_token = token
         return user
@@ -124,10 +134,103 @@ ERROR_TEXT = {
 }
 
 
+# Form fields never shown back on an error page: the CSRF token, and anything password-like.
+_NOT_SHOWN_BACK = ("csrf_token",)
+_PASSWORD_LIKE = ("password", "passwd", "lösenord", "losenord")
+
+
+def typed_text() -> list[tuple[str, str]]:
+    """What the user posted, to show back on an error page so that nothing typed is lost.
+
+    Every non-empty form field except the CSRF token and passwords; uploaded files are not in
+    ``request.form``. These values are shown to the person who sent them and never logged.
+    """
+    if request.method in database.SAFE_METHODS:
+        return []
+    try:
+        fields = list(request.form.lists())
+    except Exception:  # a body that cannot be parsed (too large, malformed): nothing to show
+        return []
+    return [
+        (name, value)
+        for name, values in fields
+        if name not in _NOT_SHOWN_BACK and not any(p in name.lower() for p in _PASSWORD_LIKE)
+        for value in values
+        if value.strip()
+    ]
+
+
+# The last resort when not even the standalone template renders: no Jinja, no Babel.
+_STATIC_PAGE = """<!doctype html>
+<html lang="sv"><head><meta charset="utf-8"><title>Något gick fel – Hälsoval uppföljning</title>
+</head><body><main><h1>Något gick fel</h1><p>Felet har loggats. Försök igen senare.</p>
+{typed}<p>Felkod: {code}</p><p><a href="/">Gå till startsidan</a></p></main></body></html>
+"""
+
+
+def _static_page(code: int, typed: list[tuple[str, str]]) -> str:
+    from markupsafe import escape
+
+    block = ""
+    if typed:
+        rows = "".join(
+            f'<dt>{escape(name)}</dt><dd style="white-space: pre-wrap">{escape(value)}</dd>'
+            for name, value in typed
+        )
+        block = (
+            "<p>Inget sparades.</p>"
+            f"<h2>Det här skrev du — kopiera det innan du går vidare</h2><dl>{rows}</dl>"
+        )
+    return _STATIC_PAGE.format(typed=block, code=int(code))
+
+
+def log_failure(logger: logging.Logger, message: str, exc_info) -> None:
+    """Log an exception with its traceback; a database error without its driver's message.
+
+    SQLAlchemy's errors carry the driver's message, and PostgreSQL's DETAIL repeats the values
+    of the failing row (what was typed); "this session's transaction has been rolled back"
+    quotes it again. For those the log gets :func:`web.database.describe_error` instead.
+    """
+    exc = exc_info[1]
+    if not isinstance(exc, sa.exc.SQLAlchemyError):
+        logger.error(message, exc_info=exc_info)
+        return
+    frames = "".join(traceback.format_tb(exc_info[2]))
+    logger.error(
+        "%s: %s\nTraceback (most recent call last):\n%s",
+        message,
+        database.describe_error(exc, statement=True),
+        frames.rstrip(),
+    )
+
+
 def _init_errors(app: Flask) -> None:
-    def render(code: int, detail=None):
+    def _log_exception(exc_info) -> None:  # replaces Flask's, which logs str(exception)
+        log_failure(app.logger, f"Exception on {request.path} [{request.method}]", exc_info)
+
+    app.log_exception = _log_exception
+
+    def render(code: int, detail=None, *, standalone: bool = False):
+        """The error page; never blank, whatever state the request left the database in.
+
+        The site layout (error.html) asks who is logged in, which needs the database; when
+        that fails, or for a 500, the standalone page that needs nothing; when even that
+        fails, a static Swedish page.
+        """
         title, text = ERROR_TEXT[code]
-        return render_template("error.html", code=code, title=title, text=detail or text), code
+        typed = typed_text()
+        context = dict(code=code, title=title, text=detail or text, typed=typed)
+        if not standalone:
+            try:
+                return render_template("error.html", **context), code
+            except Exception:
+                log_failure(log, f"error page {code} failed; the standalone one", sys.exc_info())
+                database.discard_session()
+        try:
+            return render_template("error_standalone.html", **context), code
+        except Exception:
+            log_failure(log, f"standalone error page {code} failed", sys.exc_info())
+        return _static_page(code, typed), code
 
     for code in ERROR_TEXT:
         if code == 500:
@@ -140,5 +243,8 @@ def _init_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(exc):
-        log.exception("unhandled error")
-        return render(500)
+        # Flask has logged the exception (_log_exception). The request's session may be what
+        # failed ("database is locked", a failed flush): let go of it before anything else,
+        # and render without the layout, which would ask the database who is logged in.
+        database.discard_session()
+        return render(500, standalone=True)
