@@ -14,6 +14,7 @@ from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from audit.db import PROJECT_ROOT, make_engine, make_session_factory
 from web import access, database, i18n, labels
@@ -52,6 +53,15 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` in every URL: an id too large for the database's integer columns is a
+    404, not an overflow deep in the driver (a 500 for ids of 2^63 and more)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. ``config`` may override settings; ``SESSION_FACTORY`` replaces the
     database sessions (tests bind them to a transaction that is rolled back)."""
@@ -59,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     instance = Path(os.environ.get("HALSOVAL_INSTANCE", PROJECT_ROOT / "instance"))
     instance.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=str(instance))
+    app.url_map.converters["int"] = BoundedInt
     app.config.update(
         SECRET_KEY=config.pop("SECRET_KEY", None) or _secret_key(instance),
         SESSION_COOKIE_NAME="halsoval_session",

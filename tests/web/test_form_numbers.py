@@ -32,3 +32,37 @@ def test_parse_int(text, expected):
 )
 def test_parse_number(text, expected):
     assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/checklistor/{2**63}",
+        f"/checklistor/{2**63}/avsnitt/2.7",
+        f"/dialoger/{10**30}",
+        f"/atgardsplaner/{2**64}",
+        f"/sanktioner/{2**63 + 1}",
+        f"/checklistor/underlag/{2**70}",
+    ],
+)
+def test_huge_ids_in_urls_are_not_found(client, db, path):
+    from audit.models import Role
+    from tests.conftest import login
+    from tests.factories import PASSWORD, make_user
+
+    make_user(db, "bo", (Role.BESTALLARE, None))
+    db.commit()
+    login(client, "bo", PASSWORD)
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["²", str(2**70), "-3", "x"])
+def test_audit_log_page_number_is_forgiving(client, db, page):
+    from audit.models import Role
+    from tests.conftest import login
+    from tests.factories import PASSWORD, make_user
+
+    make_user(db, "bo", (Role.BESTALLARE, None))
+    db.commit()
+    login(client, "bo", PASSWORD)
+    assert client.get("/granskningslogg/", query_string={"sida": page}).status_code == 200

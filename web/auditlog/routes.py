@@ -14,10 +14,10 @@ PAGE_SIZE = 50
 def index():
     db = get_db()
     entity_type = request.args.get("typ") or None
-    try:
-        page = max(1, int(request.args.get("sida", "1")))
-    except ValueError:
-        page = 1
+    text = request.args.get("sida", "1")
+    # A page number is a few ASCII digits; anything else ("²", 2^70) is the first page.
+    page = int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else 1
+    page = max(1, page)
     stmt = sa.select(AuditEvent)
     count_stmt = sa.select(sa.func.count()).select_from(AuditEvent)
     if entity_type:
