@@ -23,7 +23,7 @@ from alembic import command
 from alembic.config import Config
 
 from audit import accounts, units
-from audit.db import PROJECT_ROOT, database_url, make_engine, make_session_factory
+from audit.db import PROJECT_ROOT, database_url, make_engine, make_session_factory, write_intent
 from audit.models import Role, User
 from audit.trail import Actor, verify
 from checklists import catalog
@@ -53,11 +53,14 @@ def cli_actor() -> Actor:
 
 @contextlib.contextmanager
 def session_scope():
+    """One session for a command; it may write, so on SQLite it takes the write lock at BEGIN
+    and waits for a running app's writers instead of failing (see audit.db.write_intent)."""
     engine = make_engine()
     session = make_session_factory(engine)()
     try:
-        yield session
-        session.commit()
+        with write_intent():
+            yield session
+            session.commit()
     except Exception:
         session.rollback()
         raise
