@@ -4,6 +4,7 @@ is escalated; Regionstyrelsen decides a contractual penalty with a diarienummer;
 closed — and the audit chain verifies afterwards."""
 
 import datetime as dt
+import re
 import subprocess
 
 import pytest
@@ -65,35 +66,31 @@ def people(live_server, live_env):
     engine.dispose()
 
 
-def login(browser, live_server, username):
-    page = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(live_server + "/logga-in")
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(BROWSER_PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_url(live_server + "/")
-    return page
-
-
 def done(page, text):
     expect(page.get_by_text(text, exact=False).first).to_be_visible()
 
 
-def test_from_non_compliant_answer_to_closed_sanction(browser, live_server, live_env, people):
-    unit = login(browser, live_server, "vc.vilhelmina")
-    bo = login(browser, live_server, "bestallare")
-    greta = login(browser, live_server, "granskare")
+def test_from_non_compliant_answer_to_closed_sanction(live_server, live_env, people, signed_in):
+    unit = signed_in("vc.vilhelmina")
+    bo = signed_in("bestallare")
+    greta = signed_in("granskare")
+    unit.goto(live_server + "/")
 
     # 1. The unit answers 2 of 8 doctors GP specialists, submits; the purchaser accepts.
     unit.get_by_role("link", name="Bemanning 2025").click()
-    unit.get_by_label("Antal verksamma läkare på hälsocentralen").fill("8")
+    unit.get_by_role("link", name=re.compile(r"^§3\.1 ")).click()
     unit.get_by_label("Antal verksamma läkare som är specialister i allmänmedicin").fill("2")
-    unit.get_by_role("button", name="Spara utkast").click()
+    unit.get_by_label("Antal verksamma läkare på hälsocentralen").fill("8")
+    unit.get_by_role("button", name="Spara", exact=True).click()  # the form saves it, once
+    done(unit, "1 svar sparat.")
     done(unit, "2 av 8 läkare (25 %)")
-    unit.get_by_role("button", name="Skicka in checklistan").click()
+    unit.get_by_role("link", name="Alla avsnitt").click()
+    done(unit, "Behöver åtgärd")
+    unit.get_by_role("link", name="Kontrollera och skicka in").click()
+    unit.get_by_role("button", name="Ja, skicka in checklistan").click()
     done(unit, "Checklistan har skickats in")
     bo.goto(live_server + "/")
-    bo.get_by_role("link", name=UNIT).first.click()
+    bo.locator("li", has_text="Bemanning 2025").get_by_role("link", name=UNIT).click()
     bo.get_by_role("button", name="Godkänn checklistan").click()
     done(bo, "1 iakttagelse registrerad")
 

@@ -177,11 +177,12 @@ def judge_item(checklist_id, item_id):
     section = tasks.section_of_item(item.id)
     if wants_json():
         if error:
-            return jsonify(ok=False, errors={f"override_{item.id}": error}), 422
+            # beside the statement, as the page without JavaScript shows it
+            return jsonify(ok=False, errors={f"reason_{item.id}": error}), 422
         return jsonify(
             ok=True,
             status=str(item.status),
-            html=render_template("checklists/_evaluation.html", item=item, reviewer=True),
+            html=render_template("checklists/_judgement.html", item=item),
         )
     if error:
         return _render_section(checklist, tasks, section, errors={item.id: error}, status=422)

@@ -1,7 +1,7 @@
 // Checklist sections, better with JavaScript: each item saves on its own when the user leaves
-// a field (or presses its button) — a small request with that item alone; the evaluation or
-// the error appears beside it; nothing reloads, focus and scroll stay. Uploads likewise.
-// Without this file the section form posts normally and works the same.
+// it (or ticks a choice, or presses its button) — a small request with that item alone; the
+// evaluation or the error appears beside it; nothing reloads, focus and scroll stay. Uploads
+// likewise. Without this file the section form posts normally and works the same.
 (function () {
   "use strict";
   var form = document.querySelector("form.section-form");
@@ -12,13 +12,17 @@
     saving: form.getAttribute("data-saving") || "",
     saved: form.getAttribute("data-saved") || "",
     failed: form.getAttribute("data-failed") || "",
-    unsaved: form.getAttribute("data-unsaved") || ""
+    unsaved: form.getAttribute("data-unsaved") || "",
+    invalid: form.getAttribute("data-invalid") || ""
   };
   var csrf = form.querySelector("input[name='csrf_token']").value;
-  var state = {};  // item id -> {dirty, busy, again}
+  var state = {};  // item id -> {dirty, pending, busy, again}
 
   function itemOf(el) { return el && el.closest ? el.closest("fieldset[data-save-url]") : null; }
-  function st(id) { return state[id] || (state[id] = { dirty: false, busy: false, again: false }); }
+  function st(id) { return state[id] || (state[id] = { dirty: false, pending: false, busy: false, again: false }); }
+  // A ticked box or radio button is a whole answer; a select (the reviewer's assessment) is
+  // followed by its reason, like a text field.
+  function isChoice(el) { return el.type === "checkbox" || el.type === "radio"; }
 
   function fields(fieldset) {
     var data = new FormData();
@@ -110,6 +114,7 @@
     if (s.busy) { s.again = true; return; }
     s.busy = true;
     s.dirty = false;
+    s.pending = false;
     setState(fieldset, text.saving);
     fetch(fieldset.getAttribute("data-save-url"), {
       method: "POST",
@@ -137,9 +142,11 @@
           keep.focus();
         }
       } else if (result.body && result.body.errors) {
-        setState(fieldset, "");
-        var first = showErrors(fieldset, result.body.errors);
-        if (first && !fieldset.contains(document.activeElement)) { first.focus(); }
+        // The error stands beside its field; focus stays where the user is (moving it
+        // back would be a change of context the user did not ask for), and the item's live
+        // region says that it was not saved.
+        showErrors(fieldset, result.body.errors);
+        setState(fieldset, text.invalid);
       } else {
         setState(fieldset, (result.body && result.body.message) || text.failed);
         s.dirty = true;
@@ -157,11 +164,51 @@
     var fieldset = itemOf(event.target);
     if (fieldset && event.target.form === form) { st(fieldset.getAttribute("data-item")).dirty = true; }
   });
-  // "change" fires when a text field is left after editing, and at once for choices.
+  // A choice saves at once. A text field saves when the user leaves it after editing, but not
+  // while moving on within the answer's own group of fields ([data-group]: the denominator
+  // after the numerator, the closing time after the opening time, the reason after the
+  // assessment) — a half-typed answer is not refused before it is finished.
+  function groupOf(el) { return (el.closest && el.closest("[data-group]")) || el; }
+  // "Spara" and "Spara och fortsätt" post the whole section, which saves what is pending.
+  function isFormButton(el) {
+    return !!el && el.form === form && el.type === "submit" && !itemOf(el) && !el.hasAttribute("data-save-item");
+  }
+  function savePending() {
+    form.querySelectorAll("fieldset[data-save-url]").forEach(function (fieldset) {
+      if (st(fieldset.getAttribute("data-item")).pending) { save(fieldset); }
+    });
+  }
   form.addEventListener("change", function (event) {
-    var fieldset = itemOf(event.target);
-    if (!fieldset || event.target.form !== form || event.target.type === "file") { return; }
-    reveal(event.target);
+    var el = event.target;
+    var fieldset = itemOf(el);
+    if (!fieldset || el.form !== form || el.type === "file") { return; }
+    reveal(el);
+    if (isChoice(el)) { save(fieldset); return; }
+    var s = st(fieldset.getAttribute("data-item"));
+    s.pending = true;
+    window.setTimeout(function () {  // by now focus has moved on, if it is moving
+      var now = document.activeElement;
+      if (s.pending && !groupOf(el).contains(now) && !isFormButton(now)) { save(fieldset); }
+    }, 0);
+  });
+  form.addEventListener("focusout", function (event) {
+    var el = event.target;
+    var next = event.relatedTarget;
+    if (isFormButton(el)) {  // passed by without pressing it
+      if (!isFormButton(next)) { savePending(); }
+      return;
+    }
+    var fieldset = itemOf(el);
+    if (!fieldset || (next && groupOf(el).contains(next)) || isFormButton(next)) { return; }
+    if (st(fieldset.getAttribute("data-item")).pending) { save(fieldset); }
+  });
+  // Enter in a text field saves that item (the browser would press the page's first button).
+  form.addEventListener("keydown", function (event) {
+    var el = event.target;
+    if (event.key !== "Enter" || el.tagName !== "INPUT" || isChoice(el) || el.type === "file") { return; }
+    var fieldset = itemOf(el);
+    if (!fieldset || el.form !== form) { return; }
+    event.preventDefault();
     save(fieldset);
   });
   form.addEventListener("click", function (event) {
@@ -173,7 +220,7 @@
     save(fieldset);
   });
   form.addEventListener("submit", function () {
-    Object.keys(state).forEach(function (id) { state[id].dirty = false; });
+    Object.keys(state).forEach(function (id) { state[id].dirty = false; state[id].pending = false; });
   });
   window.addEventListener("beforeunload", function (event) {
     var dirty = Object.keys(state).some(function (id) { return state[id].dirty || state[id].busy; });
