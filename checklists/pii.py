@@ -41,6 +41,7 @@ __all__ = [
     "Hit",
     "contains_identity_number",
     "describe",
+    "describe_file",
     "find_identity_numbers",
     "luhn_ok",
 ]
@@ -204,6 +205,27 @@ def _swedish_list(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
     return ", ".join(items[:-1]) + " och " + items[-1]
+
+
+def describe_file(hits: list[Hit], filename: str) -> str:
+    """A Swedish message for a refused upload: which file, which lines, never the numbers."""
+    if not hits:
+        raise ValueError("describe_file() needs at least one hit")
+    lines = sorted({hit.line for hit in hits})
+    where_text = f"rad {_swedish_list([str(n) for n in lines])}"
+    kinds = {hit.kind for hit in hits}
+    what = (
+        f"något som ser ut som ett {hits[0].kind}"
+        if len(hits) == 1
+        else f"{_COUNT_WORDS.get(len(hits), str(len(hits)))} nummer som ser ut som "
+        + (next(iter(kinds)) if len(kinds) == 1 else f"{PERSONNUMMER} eller {SAMORDNINGSNUMMER}")
+    )
+    return (
+        f"Filen ”{filename}” innehåller {what} (textens {where_text}). Personuppgifter om "
+        "patienter får inte lämnas här – ta bort "
+        + ("numret" if len(hits) == 1 else "numren")
+        + " ur filen och ladda upp den igen. Filen har inte sparats."
+    )
 
 
 def describe(hits: list[Hit], where: str) -> str:

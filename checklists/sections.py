@@ -181,8 +181,11 @@ class TaskList:
         return next((s for s in self.sections for r in s.rows if r.id == item_id), None)
 
 
-def task_list(session: Session, checklist_id: int) -> TaskList:
-    """The task list of a checklist, from one query over its items."""
+def task_list(session: Session, checklist_id: int, *, marks: bool = True) -> TaskList:
+    """The task list of a checklist, from one query over its items.
+
+    ``marks=False`` leaves out the reviewer's marks "to be completed": the unit sees them only
+    once the checklist has actually been returned to it."""
     rows = session.execute(
         sa.select(
             ChecklistItem.id,
@@ -206,7 +209,7 @@ def task_list(session: Session, checklist_id: int) -> TaskList:
             question=row.question,
             auto_status=Status(row.auto_status),
             override_status=Status(row.override_status) if row.override_status else None,
-            needs_completion=bool(row.needs_completion),
+            needs_completion=marks and bool(row.needs_completion),
         )
         key = section_of(item.section)
         if not sections or sections[-1].key != key:

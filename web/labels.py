@@ -112,12 +112,12 @@ SECTION_STATUS = {
 }
 REVIEW_STATUS = {
     ReviewStatus.TO_JUDGE: _l("To assess"),
-    ReviewStatus.DONE: _l("Reviewed"),
+    ReviewStatus.DONE: _l("Nothing left to assess"),
 }
 FILTERS = {
-    Filter.UNANSWERED: _l("Unanswered"),
-    Filter.RETURNED: _l("Returned"),
-    Filter.NOT_COMPLIANT: _l("Not compliant"),
+    Filter.UNANSWERED: _l("Unanswered items"),
+    Filter.RETURNED: _l("Returned items"),
+    Filter.NOT_COMPLIANT: _l("Items not compliant"),
     Filter.TO_REVIEW: _l("Assessed by a reviewer"),
     Filter.MANUAL: _l("To assess manually"),
     Filter.OVERRIDDEN: _l("Changed assessment"),

@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 import enum
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 
@@ -138,7 +138,10 @@ def fmt_number(value: Decimal | float | int) -> str:
 
 
 def fmt_percent(ratio: float) -> str:
-    return f"{round(ratio * 100):d} %"
+    """A share in whole percent, halves rounded up as people do (5 of 8 is 63 %, not
+    Python's banker's 62 %)."""
+    percent = (Decimal(str(ratio)) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    return f"{int(percent)} %"
 
 
 def clean_text(value: Any, field: str, *, required: bool, limit: int) -> str:

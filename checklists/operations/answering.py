@@ -327,7 +327,7 @@ def add_evidence(
     if checked.text:
         hits = pii.find_identity_numbers(checked.text)
         if hits:
-            raise ChecklistError(pii.describe(hits, f"filen ”{checked.filename}”"))
+            raise ChecklistError(pii.describe_file(hits, checked.filename))
     sha256 = store.put(data)
     evidence = EvidenceFile(
         item=item,

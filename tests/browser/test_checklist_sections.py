@@ -446,7 +446,7 @@ def test_reviewer_filters_judges_item_by_item_and_accepts(live_server, live_env,
     page.goto(review)
     expect(tabs.get_by_role("link", name="Att bedöma manuellt")).to_contain_text("0")
     expect(tabs.get_by_role("link", name="Ändrad bedömning")).to_contain_text("2")
-    expect(task(page, "2.6").locator(".tag")).to_have_text("Granskad")
+    expect(task(page, "2.6").locator(".tag")).to_have_text("Inget kvar att bedöma")
     tabs.get_by_role("link", name="Ändrad bedömning").click()
     expect(page.locator("ul.item-links li")).to_have_count(2)
     page.get_by_role("button", name="Godkänn checklistan").click()

@@ -80,7 +80,7 @@ EVALUATIONS = [
         RATIO,
         {"numerator": "5", "denominator": "8"},
         C,
-        ["5 av 8 läkare (62 %) är specialister i allmänmedicin", "mer än hälften", "(§3.1.2)"],
+        ["5 av 8 läkare (63 %) är specialister i allmänmedicin", "mer än hälften", "(§3.1.2)"],
     ),
     (
         T.COUNT_RATIO,

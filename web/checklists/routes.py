@@ -39,7 +39,7 @@ from checklists import operations as ops
 from checklists.answers import Status
 from checklists.evidence import EvidenceError, EvidenceStore, check_upload
 from checklists.models import AnswerType
-from checklists.rounds import ChecklistItem
+from checklists.rounds import ChecklistItem, ChecklistStatus
 from checklists.sections import UNIT_FILTERS, Filter, counts, section_of, task_list
 from web.checklists import bp
 from web.checklists.forms import field_name, item_form, loaded_version, raw_answer
@@ -54,6 +54,11 @@ def wants_json() -> bool:
     """A script asked (``Accept: application/json``), not a browser form post."""
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes["application/json"] > 0
+
+
+def unit_tasks(db, checklist):
+    """The task list as the unit sees it: the reviewer's marks only once returned."""
+    return task_list(db, checklist.id, marks=checklist.status == ChecklistStatus.RETURNED)
 
 
 def _editable(checklist) -> bool:
@@ -73,7 +78,7 @@ def _filter(value: str | None, allowed) -> Filter | None:
 def answer(checklist_id):
     """Uppgiftslistan: the checklist's sections, their status, and the filters."""
     checklist = g.checklist
-    tasks = task_list(get_db(), checklist.id)
+    tasks = unit_tasks(get_db(), checklist)
     wanted = _filter(request.args.get("visa"), UNIT_FILTERS)
     return render_template(
         "checklists/tasks.html",
@@ -168,7 +173,7 @@ def section(checklist_id, section):
     """Ett avsnitt: its items; a post saves every item the user changed, each on its own."""
     checklist = g.checklist
     db = get_db()
-    tasks = task_list(db, checklist.id)
+    tasks = unit_tasks(db, checklist)
     current = _section_or_404(tasks, section)
     if request.method == "GET":
         return render_section(checklist, tasks, current)
@@ -195,7 +200,7 @@ def section(checklist_id, section):
     if errors or conflicts:
         # Saved items show their new state; refused ones keep what was typed.
         db.commit()
-        tasks = task_list(db, checklist.id)
+        tasks = unit_tasks(db, checklist)
         keep = {i: f for i, f in forms.items() if i in errors or i in conflicts}
         for item_id, conflict in conflicts.items():
             keep[item_id].version.data = str(conflict.current_version)
@@ -211,7 +216,7 @@ def section(checklist_id, section):
     flash(
         ngettext("%(num)s answer saved.", "%(num)s answers saved.", saved)
         if saved
-        else _("Nothing had changed."),
+        else _("Nothing new to save: every answer is saved."),
         "info",
     )
     after = tasks.neighbours(current.key)[1]
@@ -277,7 +282,7 @@ def save_item(checklist_id, item_id):
         if outcome.ok:
             flash(_("The answer has been saved."), "info")
             return _back_to(checklist, item)
-        tasks = task_list(db, checklist.id)
+        tasks = unit_tasks(db, checklist)
         section = tasks.section_of_item(item.id)
         if outcome.state == "invalid":
             return render_section(
@@ -330,7 +335,7 @@ def _item_state(db, checklist, item, state: str) -> dict:
 
 
 def _back_to(checklist, item):
-    tasks = task_list(get_db(), checklist.id)
+    tasks = unit_tasks(get_db(), checklist)
     section = tasks.section_of_item(item.id)
     return redirect(
         url_for(
@@ -358,7 +363,7 @@ def submit(checklist_id):
         else:
             flash(_("The checklist has been submitted for review."), "info")
             return redirect(url_for("checklists.answer", checklist_id=checklist.id))
-    tasks = task_list(db, checklist.id)
+    tasks = unit_tasks(db, checklist)
     missing = tasks.matching(Filter.UNANSWERED)
     return render_template(
         "checklists/submit.html",
@@ -400,7 +405,7 @@ def upload(checklist_id, item_id):
         )
     if error:
         db.rollback()
-        tasks = task_list(db, checklist.id)
+        tasks = unit_tasks(db, checklist)
         return render_section(
             checklist,
             tasks,
