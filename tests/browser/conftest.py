@@ -71,6 +71,8 @@ def live_server(live_env):
     process = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
+            "--config",
+            "python:web.gunicorn_conf",  # as bin/serve runs it
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
