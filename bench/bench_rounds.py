@@ -1,4 +1,7 @@
-"""Benchmark: opening a round for the whole county, and rendering/saving a checklist page.
+"""Benchmark: opening a round for the whole county, and rendering a checklist's task list.
+
+The national workload (1,150 units, 10 rounds, item saves under gunicorn), every figure beside
+its physical limit, is ``bench/national.py``; this one stays as the quick county-sized check.
 
 Usage:  .venv/bin/python bench/bench_rounds.py [--database-url URL] [--repeat N]
 
@@ -144,7 +147,7 @@ def main() -> None:
         f"{fmt(open_samples)} ({items} items in {units} checklists)"
     )
     print(
-        f"render a checklist page with every item ({per_checklist} items, {size_kb:.0f} kB): "
+        f"render a checklist's task list ({per_checklist} items, {size_kb:.0f} kB): "
         f"{fmt(render_samples)}"
     )
 

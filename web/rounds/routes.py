@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import contains_eager
+from markupsafe import Markup, escape
 
 from audit.models import Area, Operator, Unit, UnitKind
 from checklists import operations as ops
@@ -138,17 +139,10 @@ def _selection(form, db, edition):
     return ops.RoundSelection(requirement_ids=requirement_ids, unit_ids=unit_ids), None
 
 
-def heat_class(cell: dict) -> str:
-    """Colour class of a heat-map cell from the statuses of its items."""
-    judged = sum(
-        cell.get(s, 0) for s in (Status.COMPLIANT, Status.PARTLY_COMPLIANT, Status.NON_COMPLIANT)
-    )
-    total = sum(cell.values())
-    if not total or cell.get(Status.NOT_ANSWERED, 0) == total:
-        return "heat-none"
+def _heat(compliant: int, judged: int, to_review: int) -> str:
     if not judged:
-        return "heat-review"
-    share = cell.get(Status.COMPLIANT, 0) / judged
+        return "heat-review" if to_review else "heat-none"
+    share = compliant / judged
     if share == 1:
         return "heat-4"
     if share >= 0.75:
@@ -158,43 +152,230 @@ def heat_class(cell: dict) -> str:
     return "heat-1"
 
 
+def heat_class(cell: dict) -> str:
+    """Colour class of a heat-map cell from the statuses of its items: the share of compliant
+    among judged items; with nothing judged, "to review" if anything waits for a reviewer."""
+    judged = sum(
+        cell.get(s, 0) for s in (Status.COMPLIANT, Status.PARTLY_COMPLIANT, Status.NON_COMPLIANT)
+    )
+    return _heat(cell.get(Status.COMPLIANT, 0), judged, cell.get(Status.TO_REVIEW, 0))
+
+
+# The overview's cells: the counts of a checklist's items in one area, by effective status.
+# Positions in a cell's count list; the status comes from the query as a plain string.
+_COUNTS = {
+    Status.COMPLIANT.value: 0,
+    Status.PARTLY_COMPLIANT.value: 1,
+    Status.NON_COMPLIANT.value: 2,
+    Status.TO_REVIEW.value: 3,
+    Status.NOT_ANSWERED.value: 4,
+    Status.NOT_APPLICABLE.value: 5,
+}
+# Core columns, not ORM attributes: the overview reads tens of thousands of plain rows, and an
+# ORM-enabled select would send each through the ORM's row loading.
+_ITEMS = ChecklistItem.__table__
+_CHECKLISTS = Checklist.__table__
+_REQUIREMENTS = Requirement.__table__
+_UNITS = Unit.__table__
+_EFFECTIVE_STATUS = sa.type_coerce(
+    sa.func.coalesce(_ITEMS.c.override_status, _ITEMS.c.auto_status), sa.String
+)
+_OVERVIEW_FILTERS = {
+    "area": {a.value for a in Area},
+    "operator": {o.value for o in Operator},
+    "status": {s.value for s in ChecklistStatus},
+}
+_STATUS_ORDER = {s.value: n for n, s in enumerate(ChecklistStatus)}
+
+
+@dataclasses.dataclass(slots=True)
+class OverviewRow:
+    """One unit's row: its checklist, progress, and the cells' HTML (built once, in Python)."""
+
+    checklist_id: int
+    name: str
+    status: str
+    answered: int
+    total: int
+    cells: Markup
+    counts: dict  # area code -> the cell's counts (for sorting by an area)
+
+
+def _cell_html(counts: list[int], texts: dict[str, str]) -> str:
+    """``<td>`` of one cell: its colour class and a short visible text that makes sense with
+    the row and column headers alone -- "5/8" (compliant of judged items), "granskas",
+    "obesvarad" -- so that neither colour nor hidden text carries the meaning."""
+    compliant, partly, non, review, unanswered, _not_applicable = counts
+    judged = compliant + partly + non
+    css = _heat(compliant, judged, review)
+    if judged:
+        text = f"{compliant}/{judged}"
+    elif review:
+        text = texts["review"]
+    elif unanswered:
+        text = texts["unanswered"]
+    else:
+        css, text = "heat-none na", texts["not_applicable"]
+    return f'<td class="{css}">{escape(text)}</td>'
+
+
+def _overview_rows(db, round_, filters: dict, q: str):
+    """The rows (after the filters) and the areas used, from two set-based queries: the
+    round's checklists, and the GROUP BY of their items' statuses per checklist and area."""
+    c, u = _CHECKLISTS.c, _UNITS.c
+    checklists = db.execute(
+        sa.select(
+            c.id,
+            sa.type_coerce(c.status, sa.String),
+            u.name,
+            u.code,
+            sa.type_coerce(u.area, sa.String),
+            sa.type_coerce(u.operator, sa.String),
+        )
+        .join_from(_CHECKLISTS, _UNITS, u.id == c.unit_id)
+        .where(c.round_id == round_.id)
+        .order_by(u.name)
+    ).all()
+    cells_stmt = (
+        sa.select(_ITEMS.c.checklist_id, _REQUIREMENTS.c.area, _EFFECTIVE_STATUS, sa.func.count())
+        .join_from(_ITEMS, _CHECKLISTS, c.id == _ITEMS.c.checklist_id)
+        .join(_REQUIREMENTS, _REQUIREMENTS.c.id == _ITEMS.c.requirement_id)
+        .where(c.round_id == round_.id)
+        .group_by(_ITEMS.c.checklist_id, _REQUIREMENTS.c.area, _EFFECTIVE_STATUS)
+    )
+    if filters.get("area") or filters.get("operator"):
+        cells_stmt = cells_stmt.join(_UNITS, u.id == c.unit_id)
+        if filters.get("area"):
+            cells_stmt = cells_stmt.where(u.area == filters["area"])
+        if filters.get("operator"):
+            cells_stmt = cells_stmt.where(u.operator == filters["operator"])
+    if filters.get("status"):
+        cells_stmt = cells_stmt.where(c.status == filters["status"])
+    counts: dict[int, dict[str, list[int]]] = {}
+    index = _COUNTS
+    for checklist_id, area, status, n in db.execute(cells_stmt):
+        per = counts.get(checklist_id)
+        if per is None:
+            per = counts[checklist_id] = {}
+        cell = per.get(area)
+        if cell is None:
+            cell = per[area] = [0, 0, 0, 0, 0, 0]
+        cell[index[status]] += n
+
+    used = set()
+    for per in counts.values():
+        used.update(per)
+    areas = [a for a in round_.edition.areas if a["code"] in used]
+    codes = [a["code"] for a in areas]
+    texts = {
+        "review": _("awaiting review"),
+        "unanswered": _("unanswered"),
+        "not_applicable": str(label(Status.NOT_APPLICABLE)),
+    }
+    cell_cache: dict = {}  # counts -> (html, items, unanswered): many cells are alike
+    empty = "<td></td>"
+    needle = q.casefold()
+    rows = []
+    for checklist_id, status, name, code, area, operator in checklists:
+        if filters.get("area") and area != filters["area"]:
+            continue
+        if filters.get("operator") and operator != filters["operator"]:
+            continue
+        if filters.get("status") and status != filters["status"]:
+            continue
+        if needle and needle not in name.casefold() and needle not in code.casefold():
+            continue
+        per = counts.get(checklist_id) or {}
+        html = []
+        total = unanswered = 0
+        for code_ in codes:
+            cell = per.get(code_)
+            if cell is None:
+                html.append(empty)
+                continue
+            key = tuple(cell)
+            hit = cell_cache.get(key)
+            if hit is None:
+                hit = cell_cache[key] = (_cell_html(cell, texts), sum(cell), cell[4])
+            html.append(hit[0])
+            total += hit[1]
+            unanswered += hit[2]
+        rows.append(
+            OverviewRow(
+                checklist_id=checklist_id,
+                name=name,
+                status=status,
+                answered=total - unanswered,
+                total=total,
+                cells=Markup("".join(html)),  # noqa: S704 (built from escaped parts above)
+                counts=per,
+            )
+        )
+    return rows, areas, len(checklists)
+
+
+def _sort(rows: list[OverviewRow], key: str, descending: bool) -> None:
+    """Sort in place; what cannot be compared (nothing judged, nothing to answer) goes last."""
+    if key == "name":
+        if descending:
+            rows.reverse()  # the query sorted by name
+        return
+    if key == "status":
+        rows.sort(key=lambda r: _STATUS_ORDER.get(r.status, 0), reverse=descending)
+        return
+    if key == "progress":
+        values = {r.checklist_id: r.answered / r.total if r.total else None for r in rows}
+    else:
+        values = {}
+        for r in rows:
+            cell = r.counts.get(key)
+            judged = cell and cell[0] + cell[1] + cell[2]
+            values[r.checklist_id] = cell[0] / judged if judged else None
+    sign = -1 if descending else 1
+    rows.sort(
+        key=lambda r: (
+            values[r.checklist_id] is None,
+            sign * (values[r.checklist_id] or 0),
+        )
+    )
+
+
 @bp.route("/<int:round_id>")
 def overview(round_id):
+    """The round's heat map: units × areas, filterable and sortable without JavaScript."""
     db = get_db()
     round_ = db.get(Round, round_id)
     if round_ is None:
         abort(404)
-    checklists = db.scalars(
-        sa.select(Checklist)
-        .join(Unit)
-        .where(Checklist.round_id == round_.id)
-        .options(contains_eager(Checklist.unit))
-        .order_by(Unit.name)
-    ).all()
-    status = sa.func.coalesce(ChecklistItem.override_status, ChecklistItem.auto_status)
-    cells: dict = {}
-    totals: dict = {}
-    for checklist_id, area, item_status, n in db.execute(
-        sa.select(ChecklistItem.checklist_id, Requirement.area, status, sa.func.count())
-        .join(Requirement)
-        .join(Checklist)
-        .where(Checklist.round_id == round_.id)
-        .group_by(ChecklistItem.checklist_id, Requirement.area, status)
-    ):
-        item_status = Status(item_status)
-        cells.setdefault((checklist_id, area), {})[item_status] = n
-        per = totals.setdefault(checklist_id, {})
-        per[item_status] = per.get(item_status, 0) + n
-    areas_used = {area for _, area in cells}
-    areas = [a for a in round_.edition.areas if a["code"] in areas_used]
+    filters = {
+        name: request.args[name]
+        for name, allowed in _OVERVIEW_FILTERS.items()
+        if request.args.get(name) in allowed
+    }
+    q = (request.args.get("q") or "").strip()[:100]
+    rows, areas, total = _overview_rows(db, round_, filters, q)
+    sort_keys = {"name", "status", "progress", *(a["code"] for a in areas)}
+    sort = request.args.get("sort") if request.args.get("sort") in sort_keys else "name"
+    descending = request.args.get("dir") == "desc"
+    _sort(rows, sort, descending)
+    args = dict(filters, round_id=round_.id)
+    if q:
+        args["q"] = q
+    link = url_for("checklists.answer", checklist_id=987654321).rsplit("987654321", 1)
     return render_template(
         "rounds/overview.html",
         round=round_,
-        checklists=checklists,
+        rows=rows,
+        total=total,
         areas=areas,
-        cells=cells,
-        totals=totals,
-        heat_class=heat_class,
-        Status=Status,
+        filters=filters,
+        q=q,
+        sort=sort,
+        descending=descending,
+        args=args,
+        link=link,
+        status_labels={s.value: str(label(s)) for s in ChecklistStatus},
+        Area=Area,
+        Operator=Operator,
         ChecklistStatus=ChecklistStatus,
     )
