@@ -15,7 +15,7 @@ import secrets
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from audit.db import utcnow
 from audit.models import LoginAttempt, LoginSession, Role, RoleAssignment, Unit, User
@@ -268,7 +268,17 @@ def check_session(session: Session, token: str) -> SessionCheck:
         token_hash = _token_hash(token)
     except (UnicodeEncodeError, AttributeError):
         return SessionCheck(user=None)
-    login = session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == token_hash))
+    # The session, its user and the user's roles (with their units) in one query: every
+    # request needs all three.
+    login = (
+        session.scalars(
+            sa.select(LoginSession)
+            .where(LoginSession.token_hash == token_hash)
+            .options(joinedload(LoginSession.user).joinedload(User.roles))
+        )
+        .unique()
+        .one_or_none()
+    )
     if login is None or login.ended_at is not None:
         return SessionCheck(user=None)
     now = utcnow()

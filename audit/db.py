@@ -132,6 +132,74 @@ def write_intent() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+# --- late write: read without the lock, then write briefly under it -----------------------
+#
+# A hot path that mostly reads and then writes a row or two (an item's save: the login session,
+# the access check, the item, validation, evaluation -- then one UPDATE and one trail event)
+# need not hold SQLite's write lock while it reads. It declares *late* write intent instead:
+# its reads run in a deferred transaction, in parallel with other workers, and its writes in a
+# :func:`write_phase` -- a transaction of their own begun with BEGIN IMMEDIATE and committed at
+# once. Whatever the writes depend on must be re-checked by them (a conditional UPDATE):
+# another writer may commit between the two transactions.
+
+_late_write: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "halsoval_late_write", default=False
+)
+_WROTE = "halsoval.wrote"  # Connection.info key: this transaction has written (SQLite)
+
+
+@event.listens_for(Session, "after_begin")
+def _session_began(session, transaction, connection) -> None:
+    # What write_phase checks is whether *this session's* transaction wrote: reset the mark
+    # when it begins (also when it is a savepoint inside a connection's outer transaction).
+    connection.info[_WROTE] = False
+
+
+def set_late_write(active: bool = True) -> contextvars.Token:
+    """Declare late write intent (reads first, writes in :func:`write_phase`) until
+    :func:`reset_late_write` with the token."""
+    return _late_write.set(active)
+
+
+def reset_late_write(token: contextvars.Token) -> None:
+    _late_write.reset(token)
+
+
+@contextlib.contextmanager
+def write_phase(session: Session) -> Iterator[None]:
+    """The writes of a unit of work that declared late write intent, committed on exit.
+
+    Without late write intent (a command-line job, a request that declared write intent up
+    front, a test) this does nothing: the block's writes belong to the caller's transaction.
+    With it, the read transaction is ended -- it must not have written anything, which is
+    checked -- and the block runs in a new transaction taking the write lock at BEGIN (BEGIN
+    IMMEDIATE on SQLite; on PostgreSQL the lock is the UPDATE's row lock), committed when the
+    block ends and rolled back if it raises. Objects loaded before stay usable (sessions do not
+    expire on commit).
+    """
+    if not _late_write.get():
+        yield
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("unflushed changes before write_phase")
+    if session.in_transaction():
+        if session.connection().info.get(_WROTE):
+            raise RuntimeError("a late writer wrote before its write_phase")
+        session.commit()
+    late = _late_write.set(False)
+    intent = _write_intent.set(True)
+    try:
+        try:
+            yield
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    finally:
+        _write_intent.reset(intent)
+        _late_write.reset(late)
+
+
 # How long a SQLite connection waits for the write lock. Writers are serialised: with 32
 # clients saving at once, the last one waits for the 31 ahead of it, each holding the lock for
 # its whole request (a checklist save with every item, or a login with its argon2 hash, takes
@@ -176,7 +244,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        conn.info[_WROTE] = False
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(conn, cursor, statement, parameters, context, executemany):
+        # For write_phase's check that a late writer read only. Cheap: a prefix compare.
+        if not statement.startswith(("SELECT", "BEGIN")):
+            conn.info[_WROTE] = True
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

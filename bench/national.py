@@ -4,6 +4,7 @@ Usage:
 
     .venv/bin/python bench/national.py [--database-url URL | --postgres]
         [--units 1150] [--rounds 10] [--quick] [--samples N] [--load-seconds S] [--load-runs N]
+        [--saves-only]
 
 Builds, in a fresh database (a temporary SQLite file; ``--postgres`` starts a throwaway
 PostgreSQL cluster; ``--database-url`` fills an empty database you name), ``--units`` units --
@@ -724,6 +725,16 @@ class Gunicorn:
                         found.append(int(stat.parent.name))
             return found
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time used so far by the workers (and the master)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in [self.process.pid, *self.workers()]:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
     def rss_mb(self) -> list[float]:
         sizes = []
         for pid in self.workers():
@@ -1007,7 +1018,9 @@ def measure_saves(
         path = tmp / ("clients-app.tsv" if real_app else "clients-bare.tsv")
         before = write_clients(path, real_app)
         server = app_server if real_app else bare_server
+        cpu = server.cpu_seconds()
         result = run_wrk(server.port, path, n_clients, duration, real_app and not real)
+        result["cpu_s"] = server.cpu_seconds() - cpu
         after = settled()
         # A lost update: a 200 that did not move the version by exactly one, or an item whose
         # stored version is not the last one its client was told (or one past it: the request
@@ -1019,6 +1032,7 @@ def measure_saves(
         ]
         result["lost_updates"] = result["skipped"] + len(drift)
         result["saves_per_s"] = (result["ok"] - result["unchanged"]) / (result["duration_us"] / 1e6)
+        result["cpu_ms_per_request"] = result["cpu_s"] * 1000 / max(result["requests"], 1)
         return result
 
     one(True, min(3.0, seconds))  # warm-up: every worker has loaded its templates and caches
@@ -1034,7 +1048,8 @@ def measure_saves(
                 f"p50 {result['p50_us'] / 1000:.1f} ms p95 {result['p95_us'] / 1000:.1f} ms "
                 f"409 {result['conflicts']} err {result['errors']} "
                 f"({result['first_error']}) sock {result['socket_errors']} "
-                f"unchanged {result['unchanged']} lost {result['lost_updates']}"
+                f"unchanged {result['unchanged']} lost {result['lost_updates']} "
+                f"cpu {result['cpu_ms_per_request']:.1f} ms/request"
             )
     return {"app": app_runs, "bare": bare_runs, "mode": mode}
 
@@ -1065,33 +1080,36 @@ def report(world: World, args, data: dict) -> str:
             ratio <= target_ratio if target_ratio else None,
         )
 
-    op = data["open"]
-    timed(
-        f"1. open a round ({op['rows']:,} items) vs INSERT … SELECT",
-        (op["ours"], op["limit"]),
-        1.2,
-    )
-    pages = data["pages"]
-    timed("2. overview GET (in-process) vs its GROUP BY", pages["overview"], 1.5)
-    if "gunicorn_pages" in data:
+    if "open" in data:
+        op = data["open"]
         timed(
-            "2. overview GET (gunicorn, gzip) vs its GROUP BY",
-            data["gunicorn_pages"]["overview"],
-            1.5,
+            f"1. open a round ({op['rows']:,} items) vs INSERT … SELECT",
+            (op["ours"], op["limit"]),
+            1.2,
         )
-    size = pages["overview_bytes"] / 1024
-    gz = data.get("gunicorn_pages", {}).get("overview_gzip_bytes", 0) / 1024
-    rows.append(f"| 2. overview size | {size:,.0f} kB ({gz:,.0f} kB gzip) | – | – | – |")
-    note = "" if pages["section_route"] else " (section route missing: full page)"
-    timed(f"3. section page §{SECTION} (in-process) vs its SELECT", pages["section"], 10, note)
-    if "gunicorn_pages" in data:
-        timed(
-            f"3. section page §{SECTION} (gunicorn, gzip) vs its SELECT",
-            data["gunicorn_pages"]["section"],
-            10,
+        pages = data["pages"]
+        timed("2. overview GET (in-process) vs its GROUP BY", pages["overview"], 1.5)
+        if "gunicorn_pages" in data:
+            timed(
+                "2. overview GET (gunicorn, gzip) vs its GROUP BY",
+                data["gunicorn_pages"]["overview"],
+                1.5,
+            )
+        size = pages["overview_bytes"] / 1024
+        gz = data.get("gunicorn_pages", {}).get("overview_gzip_bytes", 0) / 1024
+        rows.append(f"| 2. overview size | {size:,.0f} kB ({gz:,.0f} kB gzip) | – | – | – |")
+        note = "" if pages["section_route"] else " (section route missing: full page)"
+        timed(f"3. section page §{SECTION} (in-process) vs its SELECT", pages["section"], 10, note)
+        if "gunicorn_pages" in data:
+            timed(
+                f"3. section page §{SECTION} (gunicorn, gzip) vs its SELECT",
+                data["gunicorn_pages"]["section"],
+                10,
+            )
+        rows.append(
+            f"| 3. section page size | {pages['section_bytes'] / 1024:,.0f} kB | – | – | – |"
         )
-    rows.append(f"| 3. section page size | {pages['section_bytes'] / 1024:,.0f} kB | – | – | – |")
-    timed("3b. task list GET /checklistor/<id> vs its SELECT", pages["tasks"])
+        timed("3b. task list GET /checklistor/<id> vs its SELECT", pages["tasks"])
     saves = data.get("saves")
     if saves:
         app, bare = saves["app"], saves["bare"]
@@ -1104,6 +1122,16 @@ def report(world: World, args, data: dict) -> str:
             f"{rate_a / rate_b:.2f}×",
             "≥ 0.5×",
             rate_a / rate_b >= 0.5,
+        )
+        cpu_a = median([r["cpu_ms_per_request"] for r in app])
+        cpu_b = median([r["cpu_ms_per_request"] for r in bare])
+        add(
+            "4. server CPU per save (gunicorn workers)",
+            f"{cpu_a:.1f} ms",
+            f"{cpu_b:.1f} ms",
+            f"{cpu_a / cpu_b:.2f}×",
+            "–",
+            None,
         )
         for q in ("p50", "p95"):
             qa = median([r[f"{q}_us"] for r in app]) / 1e6
@@ -1183,6 +1211,9 @@ def main() -> None:
     parser.add_argument("--load-runs", type=int)
     parser.add_argument("--skip-load", action="store_true", help="no gunicorn, no saves")
     parser.add_argument(
+        "--saves-only", action="store_true", help="only the save load (4.) and memory (5.)"
+    )
+    parser.add_argument(
         "--section-post",
         action="store_true",
         help="measure the section form post even if the item endpoint answers",
@@ -1215,9 +1246,12 @@ def main() -> None:
         world = build(url, args.units, args.rounds, args.clients)
         log(f"built {world.items:,} items: {world.build_seconds}")
         data: dict = {}
-        data["open"] = measure_open_round(world, max(args.samples // 2, 3))
-        log("open_round measured")
-        data["pages"] = measure_pages_in_process(world, args.samples)
+        if not args.saves_only:
+            data["open"] = measure_open_round(world, max(args.samples // 2, 3))
+            log("open_round measured")
+            data["pages"] = measure_pages_in_process(world, args.samples)
+        else:
+            data["pages"] = {"save_route": True, "section_path": None}
         if not args.skip_load:
             if shutil.which("wrk") is None:
                 raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -1233,9 +1267,10 @@ def main() -> None:
             servers.append(bare_server)
             app_server.wait("/logga-in")
             bare_server.wait("/")
-            data["gunicorn_pages"] = measure_pages_gunicorn(
-                world, app_server, args.samples, data["pages"]["section_path"], args.workers
-            )
+            if not args.saves_only:
+                data["gunicorn_pages"] = measure_pages_gunicorn(
+                    world, app_server, args.samples, data["pages"]["section_path"], args.workers
+                )
             data["saves"] = measure_saves(
                 world,
                 app_server,

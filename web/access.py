@@ -15,6 +15,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from audit.access import can_see_unit
 from audit.models import Role, Unit
@@ -98,7 +99,12 @@ def _unit_by_code(code: str) -> Unit | None:
 def _checklist(checklist_id: int) -> Unit | None:
     from checklists.rounds import Checklist
 
-    checklist = get_db().get(Checklist, checklist_id)
+    # With its unit (for the check) and round (every checklist page shows it): one query.
+    checklist = get_db().get(
+        Checklist,
+        checklist_id,
+        options=[joinedload(Checklist.unit), joinedload(Checklist.round)],
+    )
     if checklist is None:
         return None
     g.checklist = checklist

@@ -10,6 +10,10 @@ when another worker committed after it had begun reading (see :mod:`audit.db`). 
 OPTIONS never write in their transaction; the one small write such a request may need --
 touching the login session -- is handed to :func:`session_write` and done after the request's
 transaction has ended, in a short transaction of its own, and never fails the request.
+
+A hot path marked :func:`writes_late` (an item's save) instead reads without the lock and
+writes in :func:`audit.db.write_phase`, a short transaction of its own that commits at once;
+its request's own transaction only reads.
 """
 
 from __future__ import annotations
@@ -20,7 +24,13 @@ from collections.abc import Callable
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
-from audit.db import reset_write_intent, set_write_intent, write_intent
+from audit.db import (
+    reset_late_write,
+    reset_write_intent,
+    set_late_write,
+    set_write_intent,
+    write_intent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +45,12 @@ def init_app(app: Flask, session_factory) -> None:
     @app.before_request
     def _declare_write_intent():
         # Registered before every other hook, so before anything opens the session.
-        if request.method not in SAFE_METHODS:
+        if request.method in SAFE_METHODS:
+            return
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "writes_late", False):
+            g._late_write = set_late_write(True)
+        else:
             g._write_intent = set_write_intent(True)
 
     @app.after_request
@@ -59,9 +74,24 @@ def init_app(app: Flask, session_factory) -> None:
         token = g.pop("_write_intent", None)
         if token is not None:
             reset_write_intent(token)
+        token = g.pop("_late_write", None)
+        if token is not None:
+            reset_late_write(token)
         writes = g.pop("_deferred_writes", []) + g.pop("_writes_to_redo", [])
         for write in writes:
             _write_apart(session_factory, write)
+
+
+def writes_late(view):
+    """Mark a view that reads first and writes in :func:`audit.db.write_phase`.
+
+    For the hot paths (an item's save): its request does not take SQLite's write lock at
+    BEGIN, so its reads run in parallel with other workers, and holds the lock only for the
+    write phase, which commits by itself. Bookkeeping writes (:func:`session_write`) are done
+    after the request, as for a GET.
+    """
+    view.writes_late = True
+    return view
 
 
 def get_db() -> Session:
@@ -99,7 +129,7 @@ def session_write(write: Write) -> None:
     a transaction of its own with write intent. A failure there is logged and swallowed.
     ``write`` must be idempotent.
     """
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or "_late_write" in g:
         g.setdefault("_deferred_writes", []).append(write)
     else:
         write(get_db())

@@ -18,13 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from audit.db import utcnow
+from audit.db import utcnow, write_phase
 from audit.models import User
 from audit.trail import Actor, record
 from checklists import answers, pii
 from checklists.answers import AnswerError, Status
 from checklists.models import AnswerType, Recurrence, Requirement
 from checklists.operations.common import (
+    EDITABLE_STATUSES,
     ChecklistError,
     Incomplete,
     _fire,
@@ -136,19 +137,36 @@ def save_item(
         "auto_status": evaluation.status,
         "auto_explanation": evaluation.explanation,
     }
-    updated = session.execute(
-        sa.update(ChecklistItem)
-        .where(ChecklistItem.id == item.id, ChecklistItem.version == loaded_version)
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if updated != 1:  # saved by someone else between our read and our write
-        session.refresh(item)
-        return ItemOutcome(item, "conflict", conflict=_conflict(session, item, value))
-    before = item.value
-    for name, new in changes.items():
-        set_committed_value(item, name, new)
-    record(session, Actor.of(user), "checklist_item", item.id, "answer", before=before, after=value)
+    # Everything above only read; a web request (which declared late write intent) holds the
+    # write lock only from here. The UPDATE re-checks what it depends on: the version (a
+    # colleague's save in between is a conflict, never a lost update) and that the checklist
+    # is still open (it may have been submitted in between).
+    with write_phase(session):
+        updated = session.execute(
+            sa.update(ChecklistItem)
+            .where(
+                ChecklistItem.id == item.id,
+                ChecklistItem.version == loaded_version,
+                ChecklistItem.checklist_id.in_(
+                    sa.select(Checklist.id).where(
+                        Checklist.id == checklist.id, Checklist.status.in_(EDITABLE_STATUSES)
+                    )
+                ),
+            )
+            .values(**changes)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if updated != 1:  # saved by someone else, or submitted, between our read and write
+            session.refresh(checklist)
+            _require_editable(user, checklist, "Du kan inte besvara den här checklistan.")
+            session.refresh(item)
+            return ItemOutcome(item, "conflict", conflict=_conflict(session, item, value))
+        before = item.value
+        for name, new in changes.items():
+            set_committed_value(item, name, new)
+        record(
+            session, Actor.of(user), "checklist_item", item.id, "answer", before=before, after=value
+        )
     return ItemOutcome(item, "cleared" if value is None else "saved")
 
 

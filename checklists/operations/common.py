@@ -95,13 +95,17 @@ def _require_editable(user: User, checklist: Checklist, refusal: str) -> None:
     """The unit may change its checklist only while it is open or returned to it."""
     if not can_answer(user, checklist):
         raise ChecklistError(refusal)
-    if checklist.status not in (ChecklistStatus.OPEN, ChecklistStatus.RETURNED):
+    if checklist.status not in EDITABLE_STATUSES:
         raise ChecklistError("Checklistan är inskickad och låst.")
+
+
+# Open or returned: the unit may still change its answers.
+EDITABLE_STATUSES = (ChecklistStatus.OPEN, ChecklistStatus.RETURNED)
 
 
 def editable(checklist: Checklist) -> bool:
     """Open or returned: the unit may still change its answers."""
-    return checklist.status in (ChecklistStatus.OPEN, ChecklistStatus.RETURNED)
+    return checklist.status in EDITABLE_STATUSES
 
 
 def _is_empty(raw) -> bool:

@@ -43,7 +43,7 @@ from checklists.rounds import ChecklistItem, ChecklistStatus
 from checklists.sections import UNIT_FILTERS, Filter, counts, section_of, task_list
 from web.checklists import bp
 from web.checklists.forms import field_name, item_form, loaded_version, raw_answer
-from web.database import get_db
+from web.database import get_db, writes_late
 
 
 def evidence_store() -> EvidenceStore:
@@ -254,6 +254,7 @@ def _evaluation_html(item) -> str:
 
 
 @bp.route("/<int:checklist_id>/punkter/<int:item_id>/svar", methods=["POST"])
+@writes_late
 def save_item(checklist_id, item_id):
     """Spara en punkt: that item alone; JSON for the page's script, a redirect otherwise."""
     checklist = g.checklist
