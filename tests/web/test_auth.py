@@ -47,11 +47,15 @@ def test_typed_user_name_is_kept_after_error(client, user):
 
 
 def test_throttled_after_repeated_failures(client, user):
-    for _ in range(accounts.MAX_FAILURES_PER_USERNAME):
+    for _ in range(accounts.MAX_FAILURES_PER_PAIR):
         login(client, "vera", "fel lösenord igen")
     response = login(client, "vera", PASSWORD)
     assert response.status_code == 429
-    assert "För många misslyckade inloggningsförsök" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == str(15 * 60)
+    assert (
+        "För många misslyckade inloggningsförsök. Vänta 15 minuter och försök igen."
+        in response.get_data(as_text=True)
+    )
     assert client.get("/").status_code == 302
 
 
