@@ -18,8 +18,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session, joinedload
 
 from audit.db import utcnow
-from audit.models import LoginAttempt, LoginSession, Role, RoleAssignment, Unit, User
-from audit.trail import Actor, record
+from audit.keys import audit_key
+from audit.models import LoginSession, LoginThrottle, Role, RoleAssignment, Unit, User
+from audit.trail import ANONYMOUS, Actor, record
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,26 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 MIN_PASSWORD_LENGTH = 12
+
+# Throttling (inloggningsspärr), see authenticate(). The figures in the README's security
+# section are computed from these by guesses_per_hour() (tests/test_throttling.py checks them).
+# A (user name, address) pair or an address is stopped after this many failures until it has
+# been quiet for THROTTLE_WINDOW.
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_PAIR = 5
 MAX_FAILURES_PER_ADDRESS = 20
+# A user name, tried from addresses that have not logged in to it: this many failures are
+# free, then each further attempt waits a delay that doubles from ACCOUNT_BASE_DELAY up to
+# ACCOUNT_MAX_DELAY. The count starts over after ACCOUNT_WINDOW without an attempt.
+ACCOUNT_FREE_FAILURES = 10
+ACCOUNT_BASE_DELAY = dt.timedelta(seconds=15)
+ACCOUNT_MAX_DELAY = dt.timedelta(minutes=5)
+ACCOUNT_WINDOW = dt.timedelta(hours=1)
+# An address a user has logged in from is their own for this long: the delay of the user name
+# does not apply to it (a stranger's guesses elsewhere never lock the real user out).
+KNOWN_ADDRESS_FOR = dt.timedelta(days=90)
+# Counters quiet for this long (and not marking a known address) are removed at a login.
+_FORGET_AFTER = dt.timedelta(days=1)
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
 # last_seen_at is written at most this often, to keep reads from writing on every request.
@@ -164,65 +182,239 @@ def _key(secret: bytes, value: str) -> str:
     return hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+# The trail's actions for logging in and out (not changes: the start page leaves them out).
+LOGIN_ACTIONS = ("login", "logout", "login_failed")
 INVALID_CREDENTIALS = "invalid_credentials"
 THROTTLED = "throttled"
 
 
 @dataclasses.dataclass(frozen=True)
 class LoginResult:
-    """Outcome of a login attempt: a user and a session token, or an error code."""
+    """Outcome of a login attempt: a user and a session token, or an error code.
+
+    A throttled attempt says in ``retry_after`` how many seconds to wait.
+    """
 
     user: User | None = None
     token: str | None = None
     error: str | None = None
     throttled: bool = False
+    retry_after: int = 0
+
+
+def account_delay(failures: int) -> dt.timedelta:
+    """The wait a user name imposes after ``failures`` failed attempts (none below the free
+    ones): doubling from ACCOUNT_BASE_DELAY, at most ACCOUNT_MAX_DELAY."""
+    if failures < ACCOUNT_FREE_FAILURES:
+        return dt.timedelta(0)
+    doublings = min(failures - ACCOUNT_FREE_FAILURES, 32)
+    return min(ACCOUNT_BASE_DELAY * 2**doublings, ACCOUNT_MAX_DELAY)
+
+
+def guesses_per_hour() -> dict[str, int]:
+    """The most passwords an attacker gets evaluated, from the constants above.
+
+    ``pair``: one user name from one address, per hour; ``address``: one address, any user
+    names, per hour; ``account_first_hour`` / ``account_per_hour``: one user name from any
+    number of addresses, in the first hour of an attack and in each hour after it (the count
+    never goes quiet while the attack goes on, the delay stays at its maximum).
+    """
+    hour = dt.timedelta(hours=1)
+
+    def windows(limit: int) -> int:
+        # Attempts at once up to the limit, then quiet for the window, then again.
+        return limit * -(-hour // THROTTLE_WINDOW)
+
+    at, failures, first_hour = dt.timedelta(0), 0, 0
+    while at < hour:
+        failures += 1
+        first_hour += 1
+        at += account_delay(failures)
+    return {
+        "pair": windows(MAX_FAILURES_PER_PAIR),
+        "address": windows(MAX_FAILURES_PER_ADDRESS),
+        "account_first_hour": first_hour,
+        "account_per_hour": hour // ACCOUNT_MAX_DELAY,
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class _Counter:
+    """One throttling counter: its key, its window and (pair and address) its limit."""
+
+    scope: str
+    key: str
+    window: dt.timedelta
+    limit: int | None
+
+
+class _Refused(Exception):
+    def __init__(self, counter: _Counter):
+        self.counter = counter
+
+
+def _insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(LoginThrottle.__table__)
+
+
+def _count_attempt(session: Session, counter: _Counter, now: dt.datetime):
+    """Count one attempt on ``counter`` if it is allowed now, in one statement.
+
+    ``INSERT ... ON CONFLICT DO UPDATE ... WHERE allowed RETURNING``: the row is locked from
+    the statement to the end of the transaction, so a concurrent attempt on the same counter
+    waits and then sees this one (PostgreSQL re-checks the WHERE on the newest row; SQLite
+    has one writer at a time). ``None`` when refused.
+    """
+    table = LoginThrottle.__table__
+    quiet = table.c.last_attempt_at <= now - counter.window
+    if counter.limit is not None:
+        allowed = quiet | (table.c.failures < counter.limit)
+    else:
+        allowed = quiet | table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now)
+    statement = (
+        _insert(session)
+        .values(key=counter.key, failures=1, last_attempt_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "failures": sa.case((quiet, 1), else_=table.c.failures + 1),
+                "last_attempt_at": now,
+                "next_attempt_at": sa.case((quiet, None), else_=table.c.next_attempt_at),
+            },
+            where=allowed,
+        )
+        .returning(table.c.failures, table.c.known_until)
+    )
+    return session.execute(statement).first()
+
+
+def _retry_after(session: Session, counter: _Counter, now: dt.datetime) -> int:
+    row = session.get(LoginThrottle, counter.key, populate_existing=True)
+    if row is None:
+        return 1
+    until = row.next_attempt_at if counter.limit is None else row.last_attempt_at + counter.window
+    return max(1, int((until - now).total_seconds() + 0.999))
+
+
+def _update_counter(session: Session, key: str, **values) -> None:
+    session.execute(sa.update(LoginThrottle).where(LoginThrottle.key == key).values(**values))
 
 
 def authenticate(
     session: Session, username: str, password: str, address: str, *, secret: bytes
 ) -> LoginResult:
-    """Logga in: check throttling, the password, and open a login session.
+    """Logga in: count the attempt, check the password, and open a login session.
 
-    Failed attempts are recorded (keyed, never in clear) and logged without the user name.
+    Throttling slows attackers, not users. Three counters, keyed with ``secret`` (never a
+    name or address in clear): the (user name, address) pair and the address are stopped
+    after MAX_FAILURES_PER_PAIR / MAX_FAILURES_PER_ADDRESS failures until they have been quiet
+    for THROTTLE_WINDOW; the user name, tried from addresses that have never logged in to it,
+    is slowed by a growing delay (:func:`account_delay`) -- but not from an address the user
+    has logged in from (``known_until``), so guesses from elsewhere never keep the real user
+    out. Every attempt is counted *before* its password is checked, in one statement per
+    counter (:func:`_count_attempt`), so concurrent guesses cannot get past the limit; a
+    success takes its count back.
+
+    Logins and failed logins go into the audit trail; a failure for an unknown user name
+    names it by a keyed hash only. Throttled attempts are refused unevaluated and not
+    recorded there (they are what the counters are for). Failures are logged without the
+    user name.
     """
     now = utcnow()
-    username_key = _key(secret, normalise_username(username))
-    address_key = _key(secret, address or "-")
-    since = now - THROTTLE_WINDOW
-    failures = session.execute(
-        sa.select(
-            sa.func.count().filter(LoginAttempt.username_key == username_key),
-            sa.func.count().filter(LoginAttempt.address_key == address_key),
-        ).where(
-            LoginAttempt.at >= since,
-            LoginAttempt.succeeded.is_(False),
-            sa.or_(
-                LoginAttempt.username_key == username_key, LoginAttempt.address_key == address_key
-            ),
+    name = normalise_username(username)
+    username_key = _key(secret, "user\0" + name)
+    address_key = _key(secret, "address\0" + (address or "-"))
+    pair = _Counter(
+        "pair",
+        _key(secret, f"pair\0{username_key}\0{address_key}"),
+        THROTTLE_WINDOW,
+        MAX_FAILURES_PER_PAIR,
+    )
+    by_address = _Counter("address", address_key, THROTTLE_WINDOW, MAX_FAILURES_PER_ADDRESS)
+    account = _Counter("account", username_key, ACCOUNT_WINDOW, None)
+    try:
+        with session.begin_nested():
+            # Always in this order (pair, address, user name), so that two logins never wait
+            # for each other's counters crosswise.
+            counted = _count_attempt(session, pair, now)
+            if counted is None:
+                raise _Refused(pair)
+            known = counted.known_until is not None and counted.known_until > now
+            if _count_attempt(session, by_address, now) is None:
+                raise _Refused(by_address)
+            if not known and _count_attempt(session, account, now) is None:
+                raise _Refused(account)
+    except _Refused as refused:
+        log.warning("login throttled (%s) key=%s", refused.counter.scope, username_key[:12])
+        return LoginResult(
+            error=THROTTLED,
+            throttled=True,
+            retry_after=_retry_after(session, refused.counter, now),
         )
-    ).one()
-    if failures[0] >= MAX_FAILURES_PER_USERNAME or failures[1] >= MAX_FAILURES_PER_ADDRESS:
-        log.warning("login throttled key=%s", username_key[:12])
-        return LoginResult(error=THROTTLED, throttled=True)
-    user = session.scalar(sa.select(User).where(User.username == normalise_username(username)))
+
+    user = session.scalar(sa.select(User).where(User.username == name))
     ok = False
     try:
         ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or not user.active:
-        session.add(LoginAttempt(username_key=username_key, address_key=address_key, at=now))
+        if not known:
+            failures = session.scalar(
+                sa.select(LoginThrottle.failures).where(LoginThrottle.key == account.key)
+            )
+            if failures is not None and failures >= ACCOUNT_FREE_FAILURES:
+                _update_counter(session, account.key, next_attempt_at=now + account_delay(failures))
+        if user is not None:
+            record(session, ANONYMOUS, "user", user.id, "login_failed")
+        else:
+            record(session, ANONYMOUS, "login", login_name_key(name), "login_failed")
         session.flush()
         log.warning("login failed key=%s", username_key[:12])
         return LoginResult(error=INVALID_CREDENTIALS)
+
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    session.add(
-        LoginAttempt(username_key=username_key, address_key=address_key, at=now, succeeded=True)
-    )
+    # A success is no failure: the pair starts over and marks the address as the user's own;
+    # the address and user name counters take this attempt back.
+    _update_counter(session, pair.key, failures=0, known_until=now + KNOWN_ADDRESS_FOR)
+    for counter in (by_address, *(() if known else (account,))):
+        _update_counter(
+            session,
+            counter.key,
+            failures=sa.case((LoginThrottle.failures > 0, LoginThrottle.failures - 1), else_=0),
+        )
+    _forget_quiet_counters(session, now)
     token = start_session(session, user)
+    record(session, Actor.of(user), "user", user.id, "login")
     log.info("login ok user_id=%s", user.id)
     return LoginResult(user=user, token=token)
+
+
+def _forget_quiet_counters(session: Session, now: dt.datetime) -> None:
+    """Remove counters quiet for a day that mark no known address (a few hundred at most per
+    login). Rows another login holds are skipped, not waited for: waiting here, with this
+    login's own counters locked, could deadlock with that login on PostgreSQL."""
+    stale = (
+        sa.select(LoginThrottle.key)
+        .where(
+            LoginThrottle.last_attempt_at < now - _FORGET_AFTER,
+            sa.or_(LoginThrottle.known_until.is_(None), LoginThrottle.known_until < now),
+        )
+        .limit(500)
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key.in_(stale.scalar_subquery())))
+
+
+def login_name_key(name: str) -> str:
+    """How the trail names a user name that has no account: a digest keyed with the audit
+    key (so equal names are seen as equal, and the name itself is not stored)."""
+    return audit_key().sign("login name", normalise_username(name))[:32]
 
 
 def _token_hash(token: str) -> str:
@@ -335,6 +527,7 @@ def end_session(session: Session, token: str, reason: str = "logout") -> None:
     )
     if login is not None and login.ended_at is None:
         _end(login, utcnow(), reason)
+        record(session, Actor.of(login.user), "user", login.user_id, "logout")
 
 
 def end_all_sessions(session: Session, user: User, reason: str) -> None:

@@ -224,18 +224,22 @@ class LoginSession(Base):
     user: Mapped[User] = relationship()
 
 
-class LoginAttempt(Base):
-    """Inloggningsförsök: failed and successful logins, for throttling.
+class LoginThrottle(Base):
+    """Inloggningsspärr: one counter of failed logins, for throttling (see audit.accounts).
 
-    Neither the typed user name (it may be a mistyped password) nor the address is stored in
-    clear: both are keyed SHA-256 digests.
+    ``key`` is a keyed SHA-256 digest of the scope and what it counts -- a (user name,
+    address) pair, an address, or a user name -- so neither a typed name (it may be a
+    mistyped password) nor an address is stored in clear. ``failures`` counts the attempts
+    evaluated since the counter last went quiet for its window; an attempt is counted
+    *before* its password is checked, in one statement, so that concurrent guesses cannot
+    slip past the limit. ``next_attempt_at`` is the delay a user name is slowed down by;
+    ``known_until`` marks a pair whose address has logged in to the account (its own address).
     """
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (sa.Index("ix_login_attempts_username_key_at", "username_key", "at"),)
+    __tablename__ = "login_throttles"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username_key: Mapped[str] = mapped_column(sa.String(64))
-    address_key: Mapped[str] = mapped_column(sa.String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    succeeded: Mapped[bool] = mapped_column(default=False)
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    known_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -73,9 +73,9 @@ def test_wrong_password_and_unknown_user_look_the_same(db, clock):
     assert wrong.error == unknown.error == accounts.INVALID_CREDENTIALS
 
 
-def test_throttled_after_five_failures_even_with_right_password(db, clock):
+def test_own_address_throttled_after_five_failures_even_with_right_password(db, clock):
     make_user(db, "mats")
-    for _ in range(accounts.MAX_FAILURES_PER_USERNAME):
+    for _ in range(accounts.MAX_FAILURES_PER_PAIR):
         assert accounts.authenticate(db, "mats", "fel lösenord!!", "a", secret=SECRET).error
     result = accounts.authenticate(db, "mats", PASSWORD, "a", secret=SECRET)
     assert result.throttled and result.user is None

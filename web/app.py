@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from audit.db import PROJECT_ROOT, make_engine, make_session_factory
+from audit.keys import audit_key
 from web import access, database, i18n, labels
 from web.compression import init_compression
 from web.security import init_security
@@ -68,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     instance = Path(os.environ.get("HALSOVAL_INSTANCE", PROJECT_ROOT / "instance"))
     instance.mkdir(parents=True, exist_ok=True)
+    audit_key()  # an unusable audit key fails the start, not the first write of a request
     app = Flask(__name__, instance_path=str(instance))
     app.url_map.converters["int"] = BoundedInt
     app.config.update(

@@ -4,7 +4,9 @@ halsoval db upgrade                 apply migrations (the only way the schema is
 halsoval units load [FILE]          create or update units from YAML (default: seed units)
 halsoval users create NAME ...      create a user (password prompted, never on the command line)
 halsoval users grant NAME ROLE [--unit CODE] / revoke / deactivate / list
-halsoval audit verify               walk the hash chain; exit 1 naming the first bad row
+halsoval audit verify [--checkpoints PATH]   check the signed chain against the checkpoints;
+                                    exit 1 naming the kind of tampering and the row
+halsoval audit checkpoint [--to PATH]         sign the head of a verified chain into a file
 halsoval demo setup                 seed units and demo users (printed with passwords)
 """
 
@@ -25,7 +27,14 @@ from alembic.config import Config
 from audit import accounts, units
 from audit.db import PROJECT_ROOT, database_url, make_engine, make_session_factory, write_intent
 from audit.models import Role, User
-from audit.trail import Actor, verify
+from audit.trail import (
+    Actor,
+    append_checkpoint,
+    checkpoint_path,
+    load_checkpoints,
+    make_checkpoint,
+    verify,
+)
 from checklists import catalog
 from checklists.models import CatalogEdition, Requirement
 
@@ -355,22 +364,88 @@ def audit_group() -> None:
     """Granskningsloggen."""
 
 
-@audit_group.command("verify")
-def audit_verify() -> None:
-    """Kontrollera hashkedjan; avslutar med kod 1 och namnger första felaktiga rad."""
-    with session_scope() as session:
-        result = verify(session)
-    if result.ok:
-        click.echo(f"Kedjan är hel: {result.checked} rader kontrollerade.")
-        if result.head_hash:
-            click.echo(f"Senaste hash: {result.head_hash}")
-        return
+@contextlib.contextmanager
+def read_scope():
+    """One session for a command that only reads: no write intent, so on SQLite it takes no
+    write lock and a long walk of the trail does not hold up the app's writers."""
+    engine = make_engine()
+    session = make_session_factory(engine)()
+    if engine.dialect.name == "postgresql":
+        # One snapshot for the whole walk (and the checkpoint taken after it), as on SQLite.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+        engine.dispose()
+
+
+def _report_broken(result) -> None:
     click.echo(
         f"Kedjan är bruten vid rad {result.bad_id}: {result.problem} "
         f"({result.checked} rader före den är hela).",
         err=True,
     )
     sys.exit(1)
+
+
+@audit_group.command("verify")
+@click.option(
+    "--checkpoints",
+    "checkpoints_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Kontrollpunktsfilen (standard: instance/audit-checkpoints.jsonl).",
+)
+def audit_verify(checkpoints_file: Path | None) -> None:
+    """Kontrollera den signerade kedjan mot kontrollpunkterna; avslutar med kod 1 och säger
+    vilket slags manipulation som hittats och vid vilken rad."""
+    path = checkpoints_file or checkpoint_path()
+    checkpoints = load_checkpoints(path)
+    with read_scope() as session:
+        result = verify(session, checkpoints=checkpoints)
+    if not result.ok:
+        _report_broken(result)
+    click.echo(f"Kedjan är hel: {result.checked} rader kontrollerade.")
+    if result.head_hash:
+        click.echo(f"Senaste hash: {result.head_hash}")
+    latest = result.latest_checkpoint
+    if latest is None:
+        click.echo(
+            f"Ingen kontrollpunkt i {path}: borttagna senaste rader kan inte upptäckas. "
+            "Skriv en med 'halsoval audit checkpoint'."
+        )
+    else:
+        click.echo(
+            f"Stämmer med {result.checkpoints} kontrollpunkter; den senaste från {latest.when} "
+            f"vid rad {latest.id}."
+        )
+
+
+@audit_group.command("checkpoint")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Fil att lägga kontrollpunkten sist i (standard: instance/audit-checkpoints.jsonl; "
+    "- skriver den på standard ut).",
+)
+def audit_checkpoint(target: Path | None) -> None:
+    """Signera kedjans senaste rad (id, hash, tid) i en fil utanför databasen – efter att
+    kedjan kontrollerats mot de kontrollpunkter som redan finns där."""
+    to_stdout = target is not None and str(target) == "-"
+    path = checkpoint_path() if target is None or to_stdout else target
+    with read_scope() as session:
+        result = verify(session, checkpoints=load_checkpoints(path))
+        if not result.ok:
+            click.echo("Ingen kontrollpunkt skrevs: kedjan är inte hel.", err=True)
+            _report_broken(result)
+        checkpoint = make_checkpoint(session)
+    if to_stdout:
+        click.echo(checkpoint.to_json())
+        return
+    append_checkpoint(path, checkpoint)
+    click.echo(f"Kontrollpunkt vid rad {checkpoint.id} ({checkpoint.hash[:16]}…) tillagd i {path}.")
 
 
 # --- demo ----------------------------------------------------------------------------------

@@ -164,6 +164,9 @@ ACTIONS = {
     "set_password": _l("password changed"),
     "activate": _l("activated"),
     "deactivate": _l("deactivated"),
+    "login": _l("logged in"),
+    "logout": _l("logged out"),
+    "login_failed": _l("failed login"),
 }
 
 ENTITY_TYPES = {
@@ -178,6 +181,7 @@ ENTITY_TYPES = {
     "action_plan": _l("Action plan"),
     "sanction_case": _l("Sanction case"),
     "ivo_referral": _l("Referral to IVO"),
+    "login": _l("Unknown user name"),
 }
 
 
@@ -223,11 +227,33 @@ def entity_label(entity_type: str) -> str:
     return ENTITY_TYPES.get(entity_type, entity_type)
 
 
+def event_detail(event) -> str:
+    """What a trail row adds to its action, for people: the role and unit of a role change."""
+    if event.action in ("grant_role", "revoke_role"):
+        data = event.after_data() if event.action == "grant_role" else event.before_data()
+        if isinstance(data, dict) and data.get("role"):
+            try:
+                role = label(Role(data["role"]))
+            except ValueError:
+                role = str(data["role"])
+            return f"{role}, {data['unit']}" if data.get("unit") else str(role)
+    return ""
+
+
+def entity_reference(event) -> str:
+    """The entity's id as shown: a user name without an account is a keyed hash, shortened."""
+    if event.entity_type == "login":
+        return event.entity_id[:8] + "…"
+    return event.entity_id
+
+
 def init_app(app) -> None:
     app.jinja_env.globals.update(
         label=label,
         action_label=action_label,
         entity_label=entity_label,
+        event_detail=event_detail,
+        entity_reference=entity_reference,
         field_label=field_label,
         applies_label=applies_label,
         diff_field_label=diff_field_label,

@@ -47,3 +47,20 @@ def test_filter_by_type(client, auditor):
     login(client, "greta", PASSWORD)
     page = client.get("/granskningslogg/?typ=unit").get_data(as_text=True)
     assert "1 händelse" in page
+
+
+def test_logins_failures_logouts_and_role_changes_are_shown_in_swedish(client, auditor, db):
+    from tests.conftest import csrf_token
+
+    login(client, "greta", "fel lösenord igen")
+    login(client, "ingen.alls", "fel lösenord igen")
+    login(client, "greta", PASSWORD)
+    client.post("/logga-ut", data={"csrf_token": csrf_token(client, "/")})
+    login(client, "greta", PASSWORD)
+    page = client.get("/granskningslogg/").get_data(as_text=True)
+    for text in ("misslyckad inloggning", "inloggad", "utloggad", "Okänt användarnamn"):
+        assert text in page, text
+    assert "roll tilldelad: Granskare" in page
+    assert "ingen.alls" not in page
+    start = client.get("/").get_data(as_text=True)
+    assert "inloggad" not in start  # the start page's recent changes are changes

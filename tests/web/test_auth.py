@@ -47,11 +47,15 @@ def test_typed_user_name_is_kept_after_error(client, user):
 
 
 def test_throttled_after_repeated_failures(client, user):
-    for _ in range(accounts.MAX_FAILURES_PER_USERNAME):
+    for _ in range(accounts.MAX_FAILURES_PER_PAIR):
         login(client, "vera", "fel lösenord igen")
     response = login(client, "vera", PASSWORD)
     assert response.status_code == 429
-    assert "För många misslyckade inloggningsförsök" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == str(15 * 60)
+    assert (
+        "För många misslyckade inloggningsförsök. Vänta 15 minuter och försök igen."
+        in response.get_data(as_text=True)
+    )
     assert client.get("/").status_code == 302
 
 
@@ -123,3 +127,25 @@ def test_language_switch_to_english_and_back(client, user):
     assert "Welcome, Vera VC" in page and '<html lang="en">' in page
     client.post("/sprak", data={"csrf_token": token, "lang": "sv", "next": "/"})
     assert "Välkommen" in client.get("/").get_data(as_text=True)
+
+
+def _login_from(app, address, username, password):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client, login(client, username, password)
+
+
+def test_guesses_from_elsewhere_do_not_lock_the_real_user_out(app, user):
+    """Issue 9, finding 5: five wrong passwords from any address made the right password from
+    the user's own address answer 429 for 15 minutes."""
+    client, response = _login_from(app, "10.1.1.1", "vera", PASSWORD)
+    assert response.status_code == 302
+    client.post("/logga-ut", data={"csrf_token": csrf_token(client, "/")})
+    for n in range(accounts.ACCOUNT_FREE_FAILURES + 5):
+        _login_from(app, f"198.51.100.{n}", "vera", "fel lösenord igen")
+    _, slowed = _login_from(app, "192.0.2.1", "vera", "fel lösenord igen")
+    assert slowed.status_code == 429
+    assert slowed.headers["Retry-After"] == "15"
+    assert "Vänta 15 sekunder och försök igen." in slowed.get_data(as_text=True)
+    _, response = _login_from(app, "10.1.1.1", "vera", PASSWORD)
+    assert response.status_code == 302 and response.location == "/"

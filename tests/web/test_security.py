@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from audit.models import LoginAttempt, Role, RoleAssignment, Unit, User
+from audit.models import LoginThrottle, Role, RoleAssignment, Unit, User
 from audit.trail import AuditEvent
 from checklists.catalog import EDITIONS_DIR, load_edition
 from tests.conftest import login
@@ -74,7 +74,7 @@ def test_error_pages_are_generic_and_swedish(client, admin, app):
 def _state(db):
     return [
         db.scalar(sa.select(sa.func.count()).select_from(model))
-        for model in (AuditEvent, Unit, User, RoleAssignment, LoginAttempt)
+        for model in (AuditEvent, Unit, User, RoleAssignment, LoginThrottle)
     ]
 
 

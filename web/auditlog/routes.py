@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask import render_template, request
 
-from audit.trail import AuditEvent, verify
+from audit.trail import AuditEvent, checkpoint_path, load_checkpoints, verify
 from web.auditlog import bp
 from web.database import get_db
 
@@ -28,7 +28,9 @@ def index():
         stmt.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     types = db.scalars(sa.select(AuditEvent.entity_type).distinct().order_by("entity_type")).all()
-    result = verify(db) if request.args.get("verifiera") == "1" else None
+    result = None
+    if request.args.get("verifiera") == "1":
+        result = verify(db, checkpoints=load_checkpoints(checkpoint_path()))
     return render_template(
         "auditlog/index.html",
         events=events,

@@ -2,6 +2,7 @@
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from audit.accounts import authenticate, end_session
@@ -39,11 +40,25 @@ def login():
         if result.throttled:
             status = 429
             form.form_errors.append(
-                _("Too many failed login attempts. Wait fifteen minutes and try again.")
+                _(
+                    "Too many failed login attempts. Wait %(wait)s and try again.",
+                    wait=wait_text(result.retry_after),
+                )
             )
         else:
             form.form_errors.append(_("Wrong user name or password."))
-    return render_template("auth/login.html", form=form), status
+    response = current_app.make_response((render_template("auth/login.html", form=form), status))
+    if status == 429:
+        response.headers["Retry-After"] = str(result.retry_after)
+    return response
+
+
+def wait_text(seconds: int) -> str:
+    """How long to wait, for people: "45 sekunder", "3 minuter" (rounded up)."""
+    if seconds < 60:
+        return ngettext("%(num)s second", "%(num)s seconds", seconds)
+    minutes = -(-seconds // 60)
+    return ngettext("%(num)s minute", "%(num)s minutes", minutes)
 
 
 @bp.route("/logga-ut", methods=["POST"])

@@ -7,6 +7,7 @@ from flask import abort, redirect, render_template, request, session
 from flask_login import current_user
 
 from audit.access import restrict_to_visible
+from audit.accounts import LOGIN_ACTIONS
 from audit.db import utcnow
 from audit.models import REGION_ROLES, Area, Role, Unit, UnitKind, User
 from audit.trail import AuditEvent
@@ -53,7 +54,12 @@ def start():
         overview = [(area, [counts.get((area, kind), 0) for kind in UnitKind]) for area in Area]
     recent = []
     if roles & {Role.ADMIN, Role.BESTALLARE, Role.GRANSKARE}:
-        recent = db.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(5)).all()
+        recent = db.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.action.not_in(LOGIN_ACTIONS))
+            .order_by(AuditEvent.id.desc())
+            .limit(5)
+        ).all()
     # What is waiting: a unit's open checklists; a reviewer's submitted ones.
     waiting = []
     if roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL}:
