@@ -71,7 +71,7 @@ def describe(label: str, hits: list[pii.Hit]) -> str:
             if len(kinds) == 1
             else f"{pii.PERSONNUMMER} eller {pii.SAMORDNINGSNUMMER}"
         )
-        what = f"{len(hits)} nummer som liknar {kind}"
+        what = f"{pii.count_word(len(hits))} nummer som liknar {kind}"
         it = "numren"
     return (
         f"Fältet ”{label}” innehåller {what}. Personuppgifter om patienter får inte lämnas "

@@ -40,6 +40,7 @@ __all__ = [
     "SAMORDNINGSNUMMER",
     "Hit",
     "contains_identity_number",
+    "count_word",
     "describe",
     "describe_file",
     "find_identity_numbers",
@@ -206,6 +207,12 @@ _COUNT_WORDS = {
     11: "elva",
     12: "tolv",
 }
+
+
+def count_word(count: int) -> str:
+    """A count in Swedish words up to twelve ("två", "tre" …), in digits beyond."""
+    return _COUNT_WORDS.get(count, str(count))
+
 
 _ADVICE = "Personuppgifter om patienter får inte lämnas här – ta bort {what} och spara igen."
 

@@ -53,7 +53,11 @@ def refuse(exc: PersonalDataError, form: str) -> str:
         return str(exc)
     return (
         "Inget har sparats: "
-        + ("ett fält innehåller" if len(errors) == 1 else f"{len(errors)} fält innehåller")
+        + (
+            "ett fält innehåller"
+            if len(errors) == 1
+            else f"{pii.count_word(len(errors))} fält innehåller"
+        )
         + " något som liknar ett personnummer eller samordningsnummer. Rätta det som är "
         "markerat nedan."
     )

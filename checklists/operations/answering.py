@@ -21,8 +21,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from audit.db import utcnow
 from audit.models import User
 from audit.trail import Actor, record
-from checklists import answers, pii
+from checklists import answers
 from checklists.answers import AnswerError, Status
+from checklists.evidence import personal_data_refusal
 from checklists.models import AnswerType, Recurrence, Requirement
 from checklists.operations.common import (
     ChecklistError,
@@ -321,13 +322,13 @@ def add_evidence(
     session: Session, user: User, item: ChecklistItem, checked, data: bytes, store
 ) -> EvidenceFile:
     """Ladda upp underlag: a checked file (see :mod:`checklists.evidence`) for one item. A file
-    whose text holds a personnummer is refused before anything is stored."""
+    with a personnummer anywhere -- its text, cells, comments, properties, image metadata --
+    is refused before anything is stored."""
     checklist = item.checklist
     _require_editable(user, checklist, "Du kan inte lämna underlag till den här checklistan.")
-    if checked.text:
-        hits = pii.find_identity_numbers(checked.text)
-        if hits:
-            raise ChecklistError(pii.describe_file(hits, checked.filename))
+    refusal = personal_data_refusal(checked)
+    if refusal:
+        raise ChecklistError(refusal)
     sha256 = store.put(data)
     evidence = EvidenceFile(
         item=item,

@@ -339,7 +339,7 @@ def test_two_fields_each_get_their_own_error(app, people, db, caplog):
     assert response.status_code == 422
     assert 'id="case-title-error">Fältet ”Titel”' in html
     assert 'id="case-grounds-error">Fältet ”Grunder”' in html
-    assert "2 fält innehåller" in html
+    assert "två fält innehåller" in html
 
 
 def test_ordinary_text_is_not_refused(app, people, db):
