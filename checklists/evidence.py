@@ -16,9 +16,11 @@ a personnummer anywhere in it, saying where, never what. Every refusal is an
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import hashlib
 import io
+import logging
 import os
 import re
 import tempfile
@@ -32,7 +34,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
 
+import sqlalchemy as sa
 from pypdf import PdfReader
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from audit import pii
 
@@ -97,6 +102,8 @@ XLSX_MAIN = "xl/workbook.xml"
 SHARED_STRINGS = "xl/sharedStrings.xml"
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+log = logging.getLogger(__name__)
 
 
 class EvidenceError(ValueError):
@@ -913,8 +920,15 @@ class EvidenceStore:
     """Content-addressed storage outside the database: ``<root>/sha256/ab/cd/<full sha256>``.
 
     Writing is atomic (temp file in the same directory, fsync, ``os.replace``), idempotent
-    (same content -> same path, written once), files are created 0o640 and directories 0o750
-    (independent of the umask).
+    (same content -> same path), files are created 0o640 and directories 0o750 (independent
+    of the umask).
+
+    An upload is stored only once its row has committed, so a failed commit leaves no file:
+    :meth:`stage` writes the bytes to ``<root>/incoming/`` (fsynced) before the commit,
+    :func:`store_after_commit` moves them into place when the session commits and removes
+    them when it does not. Only a crash between the commit and that move leaves a staged file
+    behind; :func:`collect_garbage` (``halsoval evidence gc``) moves such a file into place
+    when a row references it, and removes files no row references.
     """
 
     FILE_MODE = 0o640
@@ -958,6 +972,49 @@ class EvidenceStore:
         self._fsync_dir(target.parent)
         return sha256
 
+    @property
+    def incoming(self) -> Path:
+        """Where uploads wait for their row to commit."""
+        return self.root / "incoming"
+
+    def stage(self, data: bytes) -> StagedFile:
+        """Write ``data`` to the incoming directory (fsynced) and say where; nothing is in the
+        content store until :meth:`promote`."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        self._make_dirs(self.incoming)
+        fd, tmp = tempfile.mkstemp(dir=self.incoming, prefix=f"{sha256}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                os.fchmod(out.fileno(), self.FILE_MODE)
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return StagedFile(sha256=sha256, path=Path(tmp))
+
+    def promote(self, staged: StagedFile) -> None:
+        """Move a staged file into the content store (replacing an existing copy of the same
+        content, which renews its age for :func:`collect_garbage`)."""
+        target = self.path(staged.sha256)
+        self._make_dirs(target.parent)
+        os.replace(staged.path, target)
+        self._fsync_dir(target.parent)
+
+    def discard(self, staged: StagedFile) -> None:
+        """Remove a staged file whose row did not commit."""
+        staged.path.unlink(missing_ok=True)
+
+    def stored(self) -> Iterator[tuple[str, Path]]:
+        """(sha256, path) of every file in the content store."""
+        base = self.root / "sha256"
+        if not base.is_dir():
+            return
+        for path in sorted(base.glob("*/*/*")):
+            if path.is_file() and _SHA256.fullmatch(path.name):
+                yield path.name, path
+
     def open(self, sha256: str) -> BinaryIO:
         """The stored file for reading; ``FileNotFoundError`` if it is not in the store."""
         path = self.path(sha256)
@@ -991,3 +1048,131 @@ class EvidenceStore:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An upload written to the incoming directory, waiting for its row to commit."""
+
+    sha256: str
+    path: Path
+
+
+# --- Storing after the commit ----------------------------------------------------------------
+
+_STAGED = "halsoval.staged_evidence"
+
+
+def store_after_commit(session: Session, store: EvidenceStore, staged: StagedFile) -> None:
+    """Move ``staged`` into ``store`` when ``session`` commits; remove it when the session's
+    transaction ends any other way (rollback, failed commit, close)."""
+    session.info.setdefault(_STAGED, []).append((store, staged))
+
+
+@event.listens_for(Session, "after_commit")
+def _promote_staged(session: Session) -> None:
+    for store, staged in session.info.pop(_STAGED, []):
+        try:
+            store.promote(staged)
+        except Exception as exc:  # the row is committed: gc moves the file in later
+            log.error(
+                "evidence %s committed but not moved into the store (%s); "
+                "`halsoval evidence gc --delete` will do it",
+                staged.sha256,
+                type(exc).__name__,
+            )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _discard_staged(session: Session, transaction) -> None:
+    if transaction.parent is not None:  # a savepoint: the outer transaction decides
+        return
+    for store, staged in session.info.pop(_STAGED, []):
+        store.discard(staged)
+
+
+# --- Garbage collection ----------------------------------------------------------------------
+
+GC_MIN_AGE = dt.timedelta(hours=1)
+
+
+@dataclass
+class GarbageReport:
+    """What :func:`collect_garbage` found (and, with ``delete``, did)."""
+
+    orphans: list[str]  # SHA-256 of stored files no row references
+    recovered: list[str]  # staged files of committed rows, moved into the store
+    stale_incoming: int  # staged files of uploads that never committed
+    kept_young: int  # unreferenced files younger than the minimum age, left alone
+    freed_bytes: int
+
+
+def collect_garbage(
+    session: Session,
+    store: EvidenceStore,
+    *,
+    delete: bool = False,
+    min_age: dt.timedelta = GC_MIN_AGE,
+    now: dt.datetime | None = None,
+) -> GarbageReport:
+    """Find (and with ``delete`` remove) files in ``store`` that no ``evidence_files`` row
+    references and that are older than ``min_age``; move a staged file whose row committed
+    (a crash between commit and move) into the store. Without ``delete`` nothing changes.
+
+    A file is removed only after a second look, just before: it is first renamed aside, its
+    age checked again (an upload of the same content renews it) and the database asked again;
+    if either says keep, it is put back.
+    """
+    from checklists.rounds import EvidenceFile
+
+    now = now or dt.datetime.now(dt.UTC)
+    cutoff = (now - min_age).timestamp()
+    referenced = set(session.scalars(sa.select(EvidenceFile.sha256).distinct()))
+    report = GarbageReport([], [], 0, 0, 0)
+    if store.incoming.is_dir():
+        for path in sorted(store.incoming.glob("*.part")):
+            info = path.stat()
+            if info.st_mtime > cutoff:
+                continue  # an upload in progress
+            sha256 = path.name.split(".", 1)[0]
+            if sha256 in referenced and not store.exists(sha256):
+                report.recovered.append(sha256)
+                if delete:
+                    store.promote(StagedFile(sha256, path))
+            else:
+                report.stale_incoming += 1
+                report.freed_bytes += info.st_size
+                if delete:
+                    path.unlink(missing_ok=True)
+    for sha256, path in list(store.stored()):
+        if sha256 in referenced:
+            continue
+        info = path.stat()
+        if info.st_mtime > cutoff:
+            report.kept_young += 1
+            continue
+        report.orphans.append(sha256)
+        report.freed_bytes += info.st_size
+        if delete:
+            _remove_unreferenced(session, path, sha256, cutoff)
+    return report
+
+
+def _remove_unreferenced(session: Session, path: Path, sha256: str, cutoff: float) -> None:
+    from checklists.rounds import EvidenceFile
+
+    aside = path.with_name(f".gc-{sha256}")
+    try:
+        os.rename(path, aside)
+    except FileNotFoundError:
+        return
+    still_old = aside.stat().st_mtime <= cutoff
+    referenced = session.scalar(
+        sa.select(sa.func.count()).select_from(EvidenceFile).where(EvidenceFile.sha256 == sha256)
+    )
+    if still_old and not referenced:
+        aside.unlink()
+    elif not path.exists():
+        os.rename(aside, path)
+    else:
+        aside.unlink()  # a newer copy of the same content is in place

@@ -23,7 +23,7 @@ from audit.models import User
 from audit.trail import Actor, record
 from checklists import answers
 from checklists.answers import AnswerError, Status
-from checklists.evidence import personal_data_refusal
+from checklists.evidence import personal_data_refusal, store_after_commit
 from checklists.models import AnswerType, Recurrence, Requirement
 from checklists.operations.common import (
     ChecklistError,
@@ -329,7 +329,11 @@ def add_evidence(
     refusal = personal_data_refusal(checked)
     if refusal:
         raise ChecklistError(refusal)
-    sha256 = store.put(data)
+    # The bytes reach the content store only when this transaction commits (a failed commit
+    # leaves no file behind); see checklists.evidence.store_after_commit.
+    staged = store.stage(data)
+    store_after_commit(session, store, staged)
+    sha256 = staged.sha256
     evidence = EvidenceFile(
         item=item,
         sha256=sha256,
