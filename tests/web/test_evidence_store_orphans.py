@@ -24,7 +24,7 @@ from checklists import operations as ops
 from checklists.evidence import EvidenceStore, check_upload, collect_garbage
 from checklists.rounds import EvidenceFile
 from tests.checklists.test_rounds import synthetic_personnummer
-from tests.conftest import count, login
+from tests.conftest import count, csrf_token, login
 from tests.factories import PASSWORD
 from tests.web import test_checklist_pages as pages
 from tests.web.test_checklist_pages import item, upload
@@ -68,15 +68,25 @@ def test_a_failed_commit_leaves_no_file(app, client, world, db, store):
     login(client, "staff", PASSWORD)
     target = item(db, world["checklist"], TARGET)
 
+    staged_then_removed = []
+
     def refuse_commit(session):
+        staged_then_removed.extend(files_in(store.root))  # the bytes exist, not yet in place
         raise sa.exc.OperationalError("COMMIT", {}, Exception("database is locked"))
 
-    event.listen(Session, "before_commit", refuse_commit)
+    checklist = world["checklist"]
+    token = csrf_token(client, f"/checklistor/{checklist.id}/avsnitt/2.6")
+    event.listen(Session, "before_commit", refuse_commit)  # only the upload's own commit
     try:
         with pytest.raises(sa.exc.OperationalError):  # TESTING: the 500 propagates
-            upload(client, world["checklist"], target.id, "psb.txt", b"Berattelse 2025")
+            client.post(
+                f"/checklistor/{checklist.id}/punkter/{target.id}/underlag",
+                data={"csrf_token": token, "file": (io.BytesIO(b"Berattelse 2025"), "psb.txt")},
+                content_type="multipart/form-data",
+            )
     finally:
         event.remove(Session, "before_commit", refuse_commit)
+    assert staged_then_removed, "the upload did not get as far as its commit"
     assert files_in(store.root) == []
     db.expire_all()
     assert target.files == []
