@@ -159,11 +159,28 @@ def _fold_char(ch: str) -> str:
     return ch
 
 
+class _FoldTable(dict):
+    """``str.translate`` table filled on first sight of each character (C-speed after), and
+    bounded so that text with all of Unicode in it cannot grow it without end."""
+
+    MAX_ENTRIES = 20_000
+
+    def __missing__(self, code: int):
+        folded = _fold_char(chr(code))
+        value = code if folded == chr(code) else folded
+        if len(self) < self.MAX_ENTRIES:
+            self[code] = value
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold(text: str) -> str:
     """The text as the scan reads it (see the comment above)."""
     if text.isascii():
         return text
-    return "".join(map(_fold_char, unicodedata.normalize("NFKC", text)))
+    return unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE)
 
 
 def _hits(text: str, today: dt.date | None):
