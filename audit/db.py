@@ -257,3 +257,8 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory; sessions do not expire objects on commit (pages render after it)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+# Every session refuses to store a personnummer in a column marked personal_text: importing
+# the module registers its listeners on the Session class (see audit/personal_data.py).
+from audit import personal_data as _personal_data  # noqa: E402, F401

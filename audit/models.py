@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit.db import Base, UTCDateTime, utcnow
+from audit.personal_data import personal_text
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
@@ -88,7 +89,7 @@ class Unit(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
+    name: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Namn"))
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
     operator: Mapped[Operator] = mapped_column(enum_column(Operator, "operator"))
     area: Mapped[Area] = mapped_column(enum_column(Area, "area"))
@@ -98,8 +99,8 @@ class Unit(Base):
     sjukvardsgrupp_duty: Mapped[bool] = mapped_column(default=False)
     on_region_telephony: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
-    source: Mapped[str] = mapped_column(sa.Text, default="")
-    assumptions: Mapped[str] = mapped_column(sa.Text, default="")
+    source: Mapped[str] = mapped_column(sa.Text, default="", info=personal_text("Källa"))
+    assumptions: Mapped[str] = mapped_column(sa.Text, default="", info=personal_text("Antaganden"))
 
     main_unit: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="branches")
     branches: Mapped[list[Unit]] = relationship(back_populates="main_unit")
@@ -132,8 +133,10 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(sa.String(200))
+    username: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, info=personal_text("Användarnamn")
+    )
+    display_name: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Namn"))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

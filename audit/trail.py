@@ -37,6 +37,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.db import Base, UTCDateTime, utcnow
 from audit.keys import AuditKey, audit_key, instance_dir
+from audit.personal_data import personal_text
 
 GENESIS_HASH = "0" * 64
 # Any constant will do: it names the advisory lock that serialises appends on PostgreSQL.
@@ -55,13 +56,15 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    actor_label: Mapped[str] = mapped_column(sa.String(100))
+    actor_label: Mapped[str] = mapped_column(sa.String(100), info=personal_text("Användare"))
     entity_type: Mapped[str] = mapped_column(sa.String(64))
     entity_id: Mapped[str] = mapped_column(sa.String(64))
     action: Mapped[str] = mapped_column(sa.String(64))
-    before: Mapped[str | None] = mapped_column(sa.Text)
-    after: Mapped[str | None] = mapped_column(sa.Text)
-    reason: Mapped[str | None] = mapped_column(sa.Text)
+    before: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Händelsens uppgifter (före)")
+    )
+    after: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Händelsens uppgifter"))
+    reason: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Skäl"))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # Id of the key the row is signed with; NULL for rows from before keys (plain SHA-256).

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit.db import Base, UTCDateTime, utcnow
 from audit.models import enum_column
+from audit.personal_data import personal_text
 
 
 class AnswerType(enum.StrEnum):
@@ -59,12 +60,12 @@ class CatalogEdition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     family: Mapped[str] = mapped_column(sa.String(32), index=True)
-    title: Mapped[str] = mapped_column(sa.String(300))
+    title: Mapped[str] = mapped_column(sa.String(300), info=personal_text("Titel"))
     year: Mapped[int]
-    source: Mapped[str] = mapped_column(sa.Text)
-    source_file: Mapped[str | None] = mapped_column(sa.String(200))
+    source: Mapped[str] = mapped_column(sa.Text, info=personal_text("Källa"))
+    source_file: Mapped[str | None] = mapped_column(sa.String(200), info=personal_text("Källfil"))
     areas: Mapped[list] = mapped_column(sa.JSON)
-    file_name: Mapped[str] = mapped_column(sa.String(200))
+    file_name: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Filnamn"))
     file_sha256: Mapped[str] = mapped_column(sa.String(64))
     loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -93,19 +94,21 @@ class Requirement(Base):
     position: Mapped[int]
     section: Mapped[str] = mapped_column(sa.String(200))
     section_key: Mapped[str] = mapped_column(sa.String(64), index=True)
-    heading: Mapped[str] = mapped_column(sa.String(300))
+    heading: Mapped[str] = mapped_column(sa.String(300), info=personal_text("Rubrik"))
     area: Mapped[str] = mapped_column(sa.String(64))
     kind: Mapped[RequirementKind] = mapped_column(enum_column(RequirementKind, "requirement_kind"))
-    source_text: Mapped[str] = mapped_column(sa.Text)
-    question: Mapped[str] = mapped_column(sa.Text)
+    source_text: Mapped[str] = mapped_column(sa.Text, info=personal_text("Regelbokens text"))
+    question: Mapped[str] = mapped_column(sa.Text, info=personal_text("Fråga"))
     answer_type: Mapped[AnswerType] = mapped_column(enum_column(AnswerType, "answer_type"))
-    answer_params: Mapped[dict] = mapped_column(sa.JSON)
+    answer_params: Mapped[dict] = mapped_column(
+        sa.JSON, info=personal_text("Svarets inställningar")
+    )
     applies_to: Mapped[dict] = mapped_column(sa.JSON)
     recurrence: Mapped[Recurrence] = mapped_column(enum_column(Recurrence, "recurrence"))
     deadline: Mapped[str | None] = mapped_column(sa.String(5))
     severity: Mapped[Severity] = mapped_column(enum_column(Severity, "severity"))
-    evidence: Mapped[str] = mapped_column(sa.Text)
-    note: Mapped[str | None] = mapped_column(sa.Text)
+    evidence: Mapped[str] = mapped_column(sa.Text, info=personal_text("Underlag"))
+    note: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Anmärkning"))
     assignment_code: Mapped[str | None] = mapped_column(sa.String(120))
 
     edition: Mapped[CatalogEdition] = relationship(back_populates="requirements")
@@ -141,14 +144,14 @@ class Assignment(Base):
     edition_id: Mapped[int] = mapped_column(sa.ForeignKey("catalog_editions.id"), index=True)
     code: Mapped[str] = mapped_column(sa.String(120))
     position: Mapped[int]
-    title: Mapped[str] = mapped_column(sa.String(300))
-    description: Mapped[str] = mapped_column(sa.Text)
+    title: Mapped[str] = mapped_column(sa.String(300), info=personal_text("Titel"))
+    description: Mapped[str] = mapped_column(sa.Text, info=personal_text("Beskrivning"))
     area: Mapped[str] = mapped_column(sa.String(64))
     units: Mapped[list] = mapped_column(sa.JSON)
-    performers: Mapped[list] = mapped_column(sa.JSON)
-    compensation: Mapped[list] = mapped_column(sa.JSON)
+    performers: Mapped[list] = mapped_column(sa.JSON, info=personal_text("Utförare"))
+    compensation: Mapped[list] = mapped_column(sa.JSON, info=personal_text("Ersättning"))
     total_tkr: Mapped[float | None]
-    note: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Anmärkning"))
 
     edition: Mapped[CatalogEdition] = relationship(back_populates="assignments")
 
@@ -160,8 +163,8 @@ class CatalogLoad(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     edition_id: Mapped[int] = mapped_column(sa.ForeignKey("catalog_editions.id"), index=True)
-    file_name: Mapped[str] = mapped_column(sa.String(200))
+    file_name: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Filnamn"))
     file_sha256: Mapped[str] = mapped_column(sa.String(64))
     loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor_label: Mapped[str] = mapped_column(sa.String(100))
+    actor_label: Mapped[str] = mapped_column(sa.String(100), info=personal_text("Användare"))
     outcome: Mapped[str] = mapped_column(sa.String(16))  # created | updated | unchanged

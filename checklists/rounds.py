@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit.db import Base, UTCDateTime, utcnow
 from audit.models import Unit, User, enum_column
+from audit.personal_data import personal_text
 from checklists.answers import Status
 from checklists.models import CatalogEdition, Requirement, Severity
 
@@ -36,7 +37,7 @@ class Round(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     edition_id: Mapped[int] = mapped_column(sa.ForeignKey("catalog_editions.id"), index=True)
-    title: Mapped[str] = mapped_column(sa.String(200))
+    title: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Titel"))
     year: Mapped[int]
     opens_on: Mapped[dt.date]
     deadline: Mapped[dt.date]
@@ -59,7 +60,7 @@ class Checklist(Base):
     status: Mapped[ChecklistStatus] = mapped_column(
         enum_column(ChecklistStatus, "checklist_status"), default=ChecklistStatus.OPEN
     )
-    return_message: Mapped[str | None] = mapped_column(sa.Text)
+    return_message: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Meddelande"))
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -85,19 +86,19 @@ class ChecklistItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     checklist_id: Mapped[int] = mapped_column(sa.ForeignKey("checklists.id"), index=True)
     requirement_id: Mapped[int] = mapped_column(sa.ForeignKey("requirements.id"), index=True)
-    value: Mapped[dict | None] = mapped_column(sa.JSON)
+    value: Mapped[dict | None] = mapped_column(sa.JSON, info=personal_text("Svar"))
     auto_status: Mapped[Status] = mapped_column(
         enum_column(Status, "evaluation_status"), default=Status.NOT_ANSWERED
     )
-    auto_explanation: Mapped[str | None] = mapped_column(sa.Text)
+    auto_explanation: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Bedömning"))
     answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Optimistic lock per item: a save names the version it was loaded at, so colleagues
     # answering different items of one checklist never conflict (only the same item does).
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     override_status: Mapped[Status | None] = mapped_column(enum_column(Status, "override_status"))
-    override_reason: Mapped[str | None] = mapped_column(sa.Text)
-    reviewer_comment: Mapped[str | None] = mapped_column(sa.Text)
+    override_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Skäl"))
+    reviewer_comment: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Kommentar"))
     needs_completion: Mapped[bool] = mapped_column(default=False)
 
     checklist: Mapped[Checklist] = relationship(back_populates="items")
@@ -121,7 +122,7 @@ class EvidenceFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist_items.id"), index=True)
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
-    filename: Mapped[str] = mapped_column(sa.String(255))
+    filename: Mapped[str] = mapped_column(sa.String(255), info=personal_text("Filnamn"))
     media_type: Mapped[str] = mapped_column(sa.String(120))
     size: Mapped[int]
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -145,7 +146,7 @@ class Finding(Base):
     requirement_id: Mapped[int] = mapped_column(sa.ForeignKey("requirements.id"), index=True)
     status: Mapped[Status] = mapped_column(enum_column(Status, "finding_status"))
     severity: Mapped[Severity] = mapped_column(enum_column(Severity, "finding_severity"))
-    statement: Mapped[str] = mapped_column(sa.Text)
+    statement: Mapped[str] = mapped_column(sa.Text, info=personal_text("Iakttagelse"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 

@@ -18,7 +18,8 @@ from werkzeug.routing import IntegerConverter
 
 from audit.db import PROJECT_ROOT, make_engine, make_session_factory
 from audit.keys import audit_key
-from web import access, database, i18n, labels
+from audit.personal_data import PersonalDataError
+from web import access, database, i18n, labels, personal_data
 from web.compression import init_compression
 from web.security import init_security
 
@@ -98,6 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
     database.init_app(app, session_factory)
     i18n.init_app(app)
     labels.init_app(app)
+    personal_data.init_app(app)
     CSRFProtect(app)
     _init_login(app)
     access.init_app(app)
@@ -142,6 +144,7 @@ ERROR_TEXT = {
     404: (_l("Page not found"), _l("The page does not exist, or you cannot see it.")),
     405: (_l("Method not allowed"), _l("The page cannot be used that way.")),
     413: (_l("File too large"), _l("The upload is larger than the system accepts.")),
+    422: (_l("Not saved"), _l("Something you entered could not be saved.")),
     429: (_l("Too many attempts"), _l("Wait a while and try again.")),
     500: (_l("Something went wrong"), _l("The error has been logged. Try again later.")),
 }
@@ -253,6 +256,14 @@ def _init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
         return render(400, _l("The form had expired. Reload the page and try again."))
+
+    @app.errorhandler(PersonalDataError)
+    def _personal_data(exc):
+        # The backstop for a route that does not show the refusal beside its field: nothing
+        # was stored (the flush was refused), the message names the field, never the number,
+        # and the page shows back what was typed so that it can be corrected.
+        database.discard_session()
+        return render(422, str(exc))
 
     @app.errorhandler(500)
     def _server_error(exc):

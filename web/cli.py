@@ -7,6 +7,7 @@ halsoval users grant NAME ROLE [--unit CODE] / revoke / deactivate / list
 halsoval audit verify [--checkpoints PATH]   check the signed chain against the checkpoints;
                                     exit 1 naming the kind of tampering and the row
 halsoval audit checkpoint [--to PATH]         sign the head of a verified chain into a file
+halsoval evidence gc [--delete]     evidence files no row references (dry run unless --delete)
 halsoval demo setup                 seed units and demo users (printed with passwords)
 """
 
@@ -356,6 +357,48 @@ def deadlines_scan(today_text) -> None:
     with session_scope() as session:
         result = scan(session, today)
     click.echo(f"Nya påminnelser: {result.due_soon} närmar sig, {result.overdue} försenade.")
+
+
+# --- evidence ------------------------------------------------------------------------------
+def evidence_dir() -> Path:
+    """The evidence store the app uses: HALSOVAL_EVIDENCE_DIR, else instance/underlag."""
+    if configured := os.environ.get("HALSOVAL_EVIDENCE_DIR"):
+        return Path(configured)
+    return Path(os.environ.get("HALSOVAL_INSTANCE", PROJECT_ROOT / "instance")) / "underlag"
+
+
+@main.group("evidence")
+def evidence_group() -> None:
+    """Underlagsfilerna."""
+
+
+@evidence_group.command("gc")
+@click.option(
+    "--delete",
+    is_flag=True,
+    help="Ta verkligen bort filerna (utan flaggan visas bara vad som skulle tas bort).",
+)
+def evidence_gc(delete: bool) -> None:
+    """Ta bort underlagsfiler som ingen rad i databasen hänvisar till och som är äldre än en
+    timme, och flytta in filer vars rad sparades men som aldrig kom på plats."""
+    from checklists.evidence import EvidenceStore, collect_garbage
+
+    store = EvidenceStore(evidence_dir())
+    with session_scope() as session:
+        report = collect_garbage(session, store, delete=delete)
+    megabytes = f"{report.freed_bytes / (1024 * 1024):.1f}".replace(".", ",")
+    verb = "Borttagna" if delete else "Skulle tas bort"
+    click.echo(
+        f"{verb}: {len(report.orphans)} filer utan rad i databasen och "
+        f"{report.stale_incoming} ofullbordade uppladdningar ({megabytes} MB)."
+    )
+    if report.recovered:
+        verb = "Flyttade på plats" if delete else "Skulle flyttas på plats"
+        click.echo(f"{verb}: {len(report.recovered)} filer vars rad finns.")
+    if report.kept_young:
+        click.echo(f"Kvar (yngre än en timme): {report.kept_young} filer utan rad.")
+    if not delete and (report.orphans or report.stale_incoming or report.recovered):
+        click.echo("Kör med --delete för att genomföra.")
 
 
 # --- audit ---------------------------------------------------------------------------------

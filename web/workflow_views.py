@@ -11,10 +11,24 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from audit.personal_data import PersonalDataError
 from audit.trail import AuditEvent
+from web import personal_data
 from web.database import get_db
 from web.forms import BaseForm
 from workflows.engine import Workflow, WorkflowError
+
+# What a workflow form may be refused with: a transition's own refusal (409) or a personnummer
+# in a field (422, shown beside that field; see web/personal_data.py).
+REFUSED = (WorkflowError, PersonalDataError)
+
+
+def refusal(exc: Exception, form: str, status: int = 409) -> tuple[str, int]:
+    """The message for the top of ``form`` and the status; a personnummer also gets its
+    field error beside the field."""
+    if isinstance(exc, PersonalDataError):
+        return personal_data.refuse(exc, form), 422
+    return str(exc), status
 
 
 def parse_date(value) -> dt.date | None:
@@ -62,12 +76,13 @@ def unit_from_form():
     return unit
 
 
-def refuse_on_unit_page(unit, form: str, message: str):
+def refuse_on_unit_page(unit, form: str, exc: Exception):
     """Show the unit page again with the refusal next to the form and everything typed (422)."""
     from web.units.routes import render_unit_page
 
     get_db().rollback()
-    return render_unit_page(unit, errors={form: message}, posted=request.form, status=422)
+    message, status = refusal(exc, form, 422)
+    return render_unit_page(unit, errors={form: message}, posted=request.form, status=status)
 
 
 def timeline(entity_type: str, entity_id: int) -> list[AuditEvent]:
@@ -92,7 +107,8 @@ def fire_from_form(
     **url_args,
 ):
     """Fire ``trigger`` for the current user; on refusal roll back and re-render the page with
-    the message and everything typed (409), else redirect to the row's page."""
+    the message and everything typed (409; 422 for a personnummer, beside its field), else
+    redirect to the row's page."""
     if not BaseForm().validate_on_submit():
         abort(400)
     if trigger not in workflow.triggers:
@@ -100,8 +116,9 @@ def fire_from_form(
     try:
         payload = data() if callable(data) else data
         workflow.fire(get_db(), current_user, row, trigger, data=payload, reason=reason)
-    except WorkflowError as exc:
+    except REFUSED as exc:
         get_db().rollback()
-        return rerender(get_db().get(type(row), row.id), errors={trigger: str(exc)}, status=409)
+        message, status = refusal(exc, trigger)
+        return rerender(get_db().get(type(row), row.id), errors={trigger: message}, status=status)
     flash(_("%(action)s: done.", action=workflow.triggers[trigger].label), "info")
     return redirect(url_for(endpoint, **url_args))

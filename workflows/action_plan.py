@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from audit.db import utcnow
 from audit.models import Role, Unit, User
 from audit.trail import Actor, record
-from checklists import pii
 from checklists.rounds import Finding
 from workflows.engine import Trigger, Workflow, WorkflowError
 from workflows.models import ActionMeasure, ActionPlan, ActionPlanFinding, PlanState
@@ -44,11 +43,6 @@ def _clean(text) -> str:
     return " ".join(str(text or "").split())
 
 
-def _personal_data(text: str) -> str | None:
-    hits = pii.find_identity_numbers(text or "")
-    return pii.describe(hits, "texten") if hits else None
-
-
 def has_measures(plan, data, session) -> str | None:
     if not plan.measures:
         return "Planen behöver minst en åtgärd med ansvarig och datum."
@@ -66,7 +60,7 @@ def all_measures_done(plan, data, session) -> str | None:
         return f"{len(open_)} åtgärder är inte markerade som genomförda."
     if not _clean(data.get("report")):
         return "Beskriv vad som har gjorts och vilket underlag som visar det."
-    return _personal_data(data.get("report"))
+    return None
 
 
 def _store_report(plan, data, session, user):
@@ -150,9 +144,6 @@ def request_action_plan(
         raise WorkflowError("Ange planens sista dag.")
     if due_date < utcnow().date():
         raise WorkflowError("Planens sista dag kan inte ha passerat.")
-    problem = _personal_data(requirements)
-    if problem:
-        raise WorkflowError(problem)
     valid = set(
         session.scalars(
             sa.select(Finding.id).where(
@@ -212,9 +203,6 @@ def add_measure(
     description, responsible = _clean(description), _clean(responsible)
     if not description or not responsible or due_date is None:
         raise WorkflowError("Varje åtgärd behöver en beskrivning, en ansvarig och ett datum.")
-    problem = _personal_data(description + " " + responsible)
-    if problem:
-        raise WorkflowError(problem)
     measure = ActionMeasure(
         plan=plan, description=description, responsible=responsible, due_date=due_date
     )

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from audit.db import utcnow
 from audit.models import Role, Unit, User
 from audit.trail import Actor, record
-from checklists import pii
 from checklists.rounds import Finding
 from workflows.engine import Trigger, Workflow, WorkflowError
 from workflows.models import (
@@ -58,14 +57,6 @@ def _text(data: dict, key: str) -> str:
     return " ".join(str(data.get(key) or "").split())
 
 
-def _no_personal_data(*texts: str) -> str | None:
-    for text in texts:
-        hits = pii.find_identity_numbers(text or "")
-        if hits:
-            return pii.describe(hits, "texten")
-    return None
-
-
 # --- guards: None when satisfied, else what is missing ----------------------------------------
 
 
@@ -77,7 +68,7 @@ def material_described(dialog, data, session) -> str | None:
         return "Ange sista dag för underlaget."
     if deadline < utcnow().date():
         return "Sista dag för underlaget kan inte ha passerat."
-    return _no_personal_data(data.get("material_request"))
+    return None
 
 
 def head_and_medical_lead_attend(dialog, data, session) -> str | None:
@@ -103,7 +94,7 @@ def head_and_medical_lead_attend(dialog, data, session) -> str | None:
 def minutes_written(dialog, data, session) -> str | None:
     if not _text(data, "minutes"):
         return "Skriv minnesanteckningar från mötet."
-    return _no_personal_data(data.get("minutes"))
+    return None
 
 
 def every_finding_disposed(dialog, data, session) -> str | None:
@@ -289,9 +280,6 @@ def set_disposition(
     if dialog_finding.dialog_id != dialog.id:
         raise WorkflowError("Iakttagelsen hör inte till dialogen.")
     note = " ".join((note or "").split()) or None
-    problem = _no_personal_data(note or "")
-    if problem:
-        raise WorkflowError(problem)
     before = dialog_finding.disposition and dialog_finding.disposition.value
     dialog_finding.disposition = Disposition(disposition)
     dialog_finding.note = note

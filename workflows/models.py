@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit.db import Base, UTCDateTime, utcnow
 from audit.models import Unit, enum_column
+from audit.personal_data import personal_text
 from checklists.rounds import Finding
 
 
@@ -44,19 +45,23 @@ class FollowUpDialog(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rounds.id"))
-    title: Mapped[str] = mapped_column(sa.String(200))
+    title: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Titel"))
     status: Mapped[DialogState] = mapped_column(
         enum_column(DialogState, "dialog_state"), default=DialogState.PLANNED
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    material_request: Mapped[str | None] = mapped_column(sa.Text)
+    material_request: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Begärt underlag")
+    )
     material_deadline: Mapped[dt.date | None]
-    material_comment: Mapped[str | None] = mapped_column(sa.Text)
+    material_comment: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Kommentar"))
     meeting_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    meeting_place: Mapped[str | None] = mapped_column(sa.String(300))
-    minutes: Mapped[str | None] = mapped_column(sa.Text)
-    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
+    meeting_place: Mapped[str | None] = mapped_column(
+        sa.String(300), info=personal_text("Plats eller länk")
+    )
+    minutes: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Minnesanteckningar"))
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Skäl"))
 
     unit: Mapped[Unit] = relationship()
     participants: Mapped[list[DialogParticipant]] = relationship(
@@ -74,8 +79,8 @@ class DialogParticipant(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dialog_id: Mapped[int] = mapped_column(sa.ForeignKey("follow_up_dialogs.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
-    role_title: Mapped[str] = mapped_column(sa.String(100))
+    name: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Namn"))
+    role_title: Mapped[str] = mapped_column(sa.String(100), info=personal_text("Roll"))
 
     dialog: Mapped[FollowUpDialog] = relationship(back_populates="participants")
 
@@ -92,7 +97,7 @@ class DialogFinding(Base):
     dialog_id: Mapped[int] = mapped_column(sa.ForeignKey("follow_up_dialogs.id"), index=True)
     finding_id: Mapped[int] = mapped_column(sa.ForeignKey("findings.id"), index=True)
     disposition: Mapped[Disposition | None] = mapped_column(enum_column(Disposition, "disposition"))
-    note: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Anteckning"))
 
     dialog: Mapped[FollowUpDialog] = relationship(back_populates="findings")
     finding: Mapped[Finding] = relationship()
@@ -118,16 +123,18 @@ class ActionPlan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     dialog_id: Mapped[int | None] = mapped_column(sa.ForeignKey("follow_up_dialogs.id"))
-    title: Mapped[str] = mapped_column(sa.String(200))
-    requirements: Mapped[str] = mapped_column(sa.Text)  # the requirements the plan must meet
+    title: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Titel"))
+    requirements: Mapped[str] = mapped_column(
+        sa.Text, info=personal_text("Krav på planen")
+    )  # the requirements the plan must meet
     due_date: Mapped[dt.date]
     status: Mapped[PlanState] = mapped_column(
         enum_column(PlanState, "plan_state"), default=PlanState.REQUESTED
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    review_comment: Mapped[str | None] = mapped_column(sa.Text)
-    report: Mapped[str | None] = mapped_column(sa.Text)
+    review_comment: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Skäl"))
+    report: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Rapport"))
 
     unit: Mapped[Unit] = relationship()
     measures: Mapped[list[ActionMeasure]] = relationship(
@@ -145,8 +152,8 @@ class ActionMeasure(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("action_plans.id"), index=True)
-    description: Mapped[str] = mapped_column(sa.Text)
-    responsible: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, info=personal_text("Åtgärd"))
+    responsible: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Ansvarig"))
     due_date: Mapped[dt.date]
     done_on: Mapped[dt.date | None]
 
@@ -209,29 +216,31 @@ class SanctionCase(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
-    title: Mapped[str] = mapped_column(sa.String(200))
-    grounds: Mapped[str] = mapped_column(sa.Text)
+    title: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Titel"))
+    grounds: Mapped[str] = mapped_column(sa.Text, info=personal_text("Grunder"))
     status: Mapped[SanctionState] = mapped_column(
         enum_column(SanctionState, "sanction_state"), default=SanctionState.OPENED
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     response_deadline: Mapped[dt.date | None]
-    response: Mapped[str | None] = mapped_column(sa.Text)
-    assessment: Mapped[str | None] = mapped_column(sa.Text)
+    response: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Enhetens svar"))
+    assessment: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Bedömning"))
     decision: Mapped[Decision | None] = mapped_column(enum_column(Decision, "decision"))
-    rationale: Mapped[str | None] = mapped_column(sa.Text)
+    rationale: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Motivering"))
     deciding_body: Mapped[DecidingBody | None] = mapped_column(
         enum_column(DecidingBody, "deciding_body")
     )
-    diarienummer: Mapped[str | None] = mapped_column(sa.String(50))
+    diarienummer: Mapped[str | None] = mapped_column(
+        sa.String(50), info=personal_text("Diarienummer")
+    )
     penalty_sek: Mapped[int | None]
     reduction_percent: Mapped[float | None]
     reduction_from: Mapped[dt.date | None]
     reduction_to: Mapped[dt.date | None]
     decided_on: Mapped[dt.date | None]
     notified_on: Mapped[dt.date | None]
-    withdraw_reason: Mapped[str | None] = mapped_column(sa.Text)
+    withdraw_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Skäl"))
 
     unit: Mapped[Unit] = relationship()
     ground_findings: Mapped[list[SanctionGround]] = relationship(
@@ -264,7 +273,9 @@ class IvoReferral(Base):
     finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("findings.id"))
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sanction_cases.id"))
     referred_on: Mapped[dt.date]
-    reference: Mapped[str] = mapped_column(sa.String(100))
+    reference: Mapped[str] = mapped_column(
+        sa.String(100), info=personal_text("IVO:s diarienummer eller referens")
+    )
     referred_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -286,5 +297,5 @@ class Reminder(Base):
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(16))
     due_on: Mapped[dt.date]
-    text: Mapped[str] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text, info=personal_text("Påminnelse"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

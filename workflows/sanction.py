@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from audit.db import utcnow
 from audit.models import Role, Unit, User
 from audit.trail import Actor, record
-from checklists import pii
 from checklists.rounds import Finding
 from checklists.workdays import add_working_days
 from workflows.engine import Trigger, Workflow, WorkflowError
@@ -76,14 +75,6 @@ def _clean(text) -> str:
     return " ".join(str(text or "").split())
 
 
-def _personal_data(*texts) -> str | None:
-    for text in texts:
-        hits = pii.find_identity_numbers(str(text or ""))
-        if hits:
-            return pii.describe(hits, "texten")
-    return None
-
-
 def today() -> dt.date:
     return utcnow().date()
 
@@ -105,7 +96,7 @@ def response_written(case, data, session) -> str | None:
         return (
             f"Svarstiden gick ut {case.response_deadline.isoformat()}; kontakta Beställarenheten."
         )
-    return _personal_data(data.get("response"))
+    return None
 
 
 def deadline_has_passed(case, data, session) -> str | None:
@@ -119,7 +110,7 @@ def deadline_has_passed(case, data, session) -> str | None:
 def assessment_written(case, data, session) -> str | None:
     if not _clean(data.get("assessment")):
         return "Skriv bedömningen."
-    return _personal_data(data.get("assessment"))
+    return None
 
 
 def decision_complete(case, data, session) -> str | None:
@@ -159,7 +150,7 @@ def decision_complete(case, data, session) -> str | None:
             return "Ange nedsättningen i procent (över 0 och högst 100)."
         if not isinstance(start, dt.date) or not isinstance(end, dt.date) or end < start:
             return "Ange perioden för nedsättningen (från och till)."
-    return _personal_data(rationale)
+    return None
 
 
 # --- storing ---------------------------------------------------------------------------------
@@ -296,9 +287,6 @@ def open_case(
     title, grounds = _clean(title), _clean(grounds)
     if not title or not grounds:
         raise WorkflowError("Ange rubrik och grunderna för ärendet.")
-    problem = _personal_data(grounds)
-    if problem:
-        raise WorkflowError(problem)
     findings = set(
         session.scalars(
             sa.select(Finding.id).where(

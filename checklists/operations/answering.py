@@ -21,8 +21,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from audit.db import utcnow, write_phase
 from audit.models import User
 from audit.trail import Actor, record
-from checklists import answers, pii
+from checklists import answers
 from checklists.answers import AnswerError, Status
+from checklists.evidence import personal_data_refusal, store_after_commit
 from checklists.models import AnswerType, Recurrence, Requirement
 from checklists.operations.common import (
     EDITABLE_STATUSES,
@@ -339,14 +340,18 @@ def add_evidence(
     session: Session, user: User, item: ChecklistItem, checked, data: bytes, store
 ) -> EvidenceFile:
     """Ladda upp underlag: a checked file (see :mod:`checklists.evidence`) for one item. A file
-    whose text holds a personnummer is refused before anything is stored."""
+    with a personnummer anywhere -- its text, cells, comments, properties, image metadata --
+    is refused before anything is stored."""
     checklist = item.checklist
     _require_editable(user, checklist, "Du kan inte lämna underlag till den här checklistan.")
-    if checked.text:
-        hits = pii.find_identity_numbers(checked.text)
-        if hits:
-            raise ChecklistError(pii.describe_file(hits, checked.filename))
-    sha256 = store.put(data)
+    refusal = personal_data_refusal(checked)
+    if refusal:
+        raise ChecklistError(refusal)
+    # The bytes reach the content store only when this transaction commits (a failed commit
+    # leaves no file behind); see checklists.evidence.store_after_commit.
+    staged = store.stage(data)
+    store_after_commit(session, store, staged)
+    sha256 = staged.sha256
     evidence = EvidenceFile(
         item=item,
         sha256=sha256,

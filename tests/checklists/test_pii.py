@@ -528,3 +528,54 @@ def test_look_alikes_keep_line_numbers_and_do_not_invent_numbers():
     # Superscripts are digits to str.isdigit() but not decimal digits: no number here.
     assert find("850315²1220") == []
     assert find("Datum 2025-03-15 kl 1220") == []
+
+
+@pytest.mark.parametrize(
+    "separator",
+    [
+        "\u2010",  # hyphen
+        "\u2011",  # non-breaking hyphen
+        "\u2012",  # figure dash
+        "\u2014",  # em dash
+        "\u2015",  # horizontal bar
+        "\u2e3a",  # two-em dash (category Pd, not in any fixed list)
+        "\ufe58",  # small em dash
+        "\ufe63",  # small hyphen-minus
+        "\uff0d",  # fullwidth hyphen-minus
+        "\u2007",  # figure space
+        "\u3000",  # ideographic space
+        "\u205f",  # medium mathematical space
+        "\u2060",  # word joiner
+        "\ufeff",  # byte-order mark
+        "\u200e",  # left-to-right mark
+        "\u034f",  # combining grapheme joiner
+        "\u200b\u200c\u200d",  # several invisible characters in a row
+        " - ",  # a space either side of the dash
+        " \u2013 ",
+    ],
+)
+def test_every_dash_space_and_invisible_separator_is_read(separator):
+    hidden = number(1985, 3, 15, "122").replace("-", separator)
+    assert kinds(f"Patienten {hidden} ringde.") == [PERSONNUMMER]
+
+
+def test_nfkc_forms_are_read():
+    pnr = number(1920, 6, 15, sep="+")
+    assert kinds(pnr.replace("+", "\uff0b")) == [PERSONNUMMER]  # fullwidth plus
+    circled = "".join(chr(0x2460 + int(c) - 1) if c in "123456789" else c for c in pnr)
+    assert kinds(circled) == [PERSONNUMMER]  # NFKC reads circled digits as digits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Möte 2025-03-01, uppföljning 2025-03-01 – 2025-06-30",
+        "Diarienummer RS 2025/123, RS 2024/1234 och IVO 3.5.1-12345/2025",
+        "Ring 090-785 00 00, 0910-77 10 00 eller 08-123 456 78",
+        "Vite 250 000 kr; nedsättning 1 250 000 kronor (3,5 %)",
+        "Besök 2025-03-01 1400, org.nr 212000-2627",
+        "Kl. 08.00–17.00, v. 12–14",
+    ],
+)
+def test_ordinary_numbers_are_not_taken_for_identity_numbers(text):
+    assert find(text) == []

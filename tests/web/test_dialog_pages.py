@@ -94,9 +94,9 @@ def test_dialog_from_plan_to_closed(app, people, db):
     for label in ("Begär underlag", "Lämna underlag", "Boka möte", "Avsluta dialogen"):
         assert label in timeline
     events = db.scalars(
-        sa.select(AuditEvent.action).where(
-            AuditEvent.entity_type == "follow_up_dialog", AuditEvent.entity_id == str(dialog_id)
-        )
+        sa.select(AuditEvent.action)
+        .where(AuditEvent.entity_type == "follow_up_dialog", AuditEvent.entity_id == str(dialog_id))
+        .order_by(AuditEvent.id)  # PostgreSQL returns rows in no promised order
     ).all()
     assert events == [
         "create",

@@ -18,8 +18,10 @@ from web.database import get_db
 from web.dialogs import bp
 from web.forms import BaseForm
 from web.workflow_views import (
+    REFUSED,
     fire_from_form,
     parse_date,
+    refusal,
     refuse_on_unit_page,
     timeline,
     unit_from_form,
@@ -49,8 +51,8 @@ def new():
     unit = unit_from_form()
     try:
         dialog = wf.open_dialog(get_db(), current_user, unit, request.form.get("title", ""))
-    except WorkflowError as exc:
-        return refuse_on_unit_page(unit, "dialog", str(exc))
+    except REFUSED as exc:
+        return refuse_on_unit_page(unit, "dialog", exc)
     flash(_("The follow-up dialog has been planned."), "info")
     return redirect(url_for("dialogs.show", dialog_id=dialog.id))
 
@@ -152,14 +154,17 @@ def dispose(dialog_id, entry_id):
             Disposition(request.form.get("disposition", "")),
             request.form.get("note"),
         )
-    except (WorkflowError, ValueError) as exc:
-        message = str(exc) if isinstance(exc, WorkflowError) else _("Choose how to handle it.")
+    except (*REFUSED, ValueError) as exc:
+        if isinstance(exc, REFUSED):
+            message, status = refusal(exc, f"finding_{entry_id}")
+        else:
+            message, status = _("Choose how to handle it."), 409
         get_db().rollback()
         return _page(
             get_db().get(FollowUpDialog, dialog.id),
             errors={f"finding_{entry_id}": message},
             posted=request.form,
-            status=409,
+            status=status,
         )
     return redirect(url_for("dialogs.show", dialog_id=dialog.id, _anchor=f"f-{entry_id}"))
 

@@ -17,8 +17,10 @@ from web.database import get_db
 from web.forms import BaseForm
 from web.plans import bp
 from web.workflow_views import (
+    REFUSED,
     fire_from_form,
     parse_date,
+    refusal,
     refuse_on_unit_page,
     timeline,
     unit_from_form,
@@ -62,8 +64,8 @@ def new():
             due_date=parse_date(request.form.get("due_date")),
             finding_ids=[int(f) for f in request.form.getlist("finding") if f.isdigit()],
         )
-    except WorkflowError as exc:
-        return refuse_on_unit_page(unit, "plan", str(exc))
+    except REFUSED as exc:
+        return refuse_on_unit_page(unit, "plan", exc)
     flash(_("The action plan has been requested."), "info")
     return redirect(url_for("plans.show", plan_id=plan.id))
 
@@ -130,13 +132,14 @@ def add_measure(plan_id):
             responsible=request.form.get("responsible", ""),
             due_date=parse_date(request.form.get("measure_due")),
         )
-    except WorkflowError as exc:
+    except REFUSED as exc:
         get_db().rollback()
+        message, status = refusal(exc, "measure", 422)
         return _page(
             get_db().get(ActionPlan, plan.id),
-            errors={"measure": str(exc)},
+            errors={"measure": message},
             posted=request.form,
-            status=422,
+            status=status,
         )
     return redirect(url_for("plans.show", plan_id=plan.id, _anchor="measures-h"))
 

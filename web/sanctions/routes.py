@@ -16,6 +16,7 @@ from web.database import get_db
 from web.forms import BaseForm
 from web.sanctions import bp
 from web.workflow_views import (
+    REFUSED,
     fire_from_form,
     parse_date,
     parse_int,
@@ -71,8 +72,8 @@ def new():
                 grounds=request.form.get("grounds", ""),
                 finding_ids=[int(f) for f in request.form.getlist("finding") if f.isdigit()],
             )
-        except WorkflowError as exc:
-            return refuse_on_unit_page(unit, "case", str(exc))
+        except REFUSED as exc:
+            return refuse_on_unit_page(unit, "case", exc)
     flash(_("The sanction case has been opened."), "info")
     return redirect(url_for("sanctions.show", case_id=case.id))
 
@@ -159,7 +160,7 @@ def ivo():
             reference=request.form.get("reference", ""),
             finding_id=parse_int(request.form.get("finding")),
         )
-    except WorkflowError as exc:
-        return refuse_on_unit_page(unit, "ivo", str(exc))
+    except REFUSED as exc:
+        return refuse_on_unit_page(unit, "ivo", exc)
     flash(_("The referral to IVO has been recorded."), "info")
     return redirect(url_for("units.detail", unit_code=unit.code, _anchor="ivo-h"))
