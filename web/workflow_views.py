@@ -11,19 +11,45 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from audit.text import TextRefused
 from audit.trail import AuditEvent
 from web.database import get_db
 from web.forms import BaseForm
+from web.validators import MAX_DATE, MIN_DATE
 from workflows.engine import Workflow, WorkflowError
+
+# Dates a form may carry (web.validators): this century. Year 1 or 9999 is a typing error,
+# and a deadline counted from it overflows Python's dates (a 500 before this bound).
+_DATE_RANGE = "Ange ett datum mellan 2000-01-01 och 2099-12-31."
 
 
 def parse_date(value) -> dt.date | None:
     """ÅÅÅÅ-MM-DD from a form; empty is None; anything else a Swedish refusal."""
     try:
-        return dt.date.fromisoformat(value) if value else None
+        date = dt.date.fromisoformat(value) if value else None
     except ValueError:
         raise WorkflowError("Ange datum som ÅÅÅÅ-MM-DD.") from None
+    if date is not None and not MIN_DATE <= date <= MAX_DATE:
+        raise WorkflowError(_DATE_RANGE)
+    return date
 
+
+def parse_datetime(value, tz: dt.tzinfo) -> dt.datetime | None:
+    """ÅÅÅÅ-MM-DDTHH:MM (a datetime-local field) in ``tz``, as UTC; empty is None."""
+    try:
+        moment = dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        raise WorkflowError("Ange datum och tid, t.ex. 2025-05-20 09:00.") from None
+    if moment is None:
+        return None
+    if not MIN_DATE <= moment.date() <= MAX_DATE:
+        raise WorkflowError(_DATE_RANGE)
+    return moment.replace(tzinfo=tz).astimezone(dt.UTC)
+
+
+# What a workflow form's refusal can be: a rule of the workflow, or a text the columns
+# cannot hold (audit.text). Both are Swedish and shown beside the form.
+REFUSED = (WorkflowError, TextRefused)
 
 # Every whole number a form carries (days, kronor, ids) fits PostgreSQL's integer column.
 MAX_INT = 2**31 - 1
@@ -37,6 +63,11 @@ def parse_int(value) -> int | None:
         return None
     number = int(text)
     return number if number <= MAX_INT else None
+
+
+def parse_ids(values) -> list[int]:
+    """The ids of a multi-valued field (checkboxes); what is not an id is left out."""
+    return [n for n in (parse_int(v) for v in values) if n is not None]
 
 
 def parse_number(value) -> float | None:
@@ -100,7 +131,7 @@ def fire_from_form(
     try:
         payload = data() if callable(data) else data
         workflow.fire(get_db(), current_user, row, trigger, data=payload, reason=reason)
-    except WorkflowError as exc:
+    except REFUSED as exc:
         get_db().rollback()
         return rerender(get_db().get(type(row), row.id), errors={trigger: str(exc)}, status=409)
     flash(_("%(action)s: done.", action=workflow.triggers[trigger].label), "info")

@@ -18,8 +18,10 @@ from web.database import get_db
 from web.dialogs import bp
 from web.forms import BaseForm
 from web.workflow_views import (
+    REFUSED,
     fire_from_form,
     parse_date,
+    parse_datetime,
     refuse_on_unit_page,
     timeline,
     unit_from_form,
@@ -49,7 +51,7 @@ def new():
     unit = unit_from_form()
     try:
         dialog = wf.open_dialog(get_db(), current_user, unit, request.form.get("title", ""))
-    except WorkflowError as exc:
+    except REFUSED as exc:
         return refuse_on_unit_page(unit, "dialog", str(exc))
     flash(_("The follow-up dialog has been planned."), "info")
     return redirect(url_for("dialogs.show", dialog_id=dialog.id))
@@ -97,15 +99,7 @@ def _data(trigger: str, form) -> dict:
     if trigger == "submit_material":
         return {"comment": form.get("comment", "")}
     if trigger == "book_meeting":
-        raw = form.get("meeting_at", "")
-        try:
-            meeting_at = (
-                dt.datetime.fromisoformat(raw).replace(tzinfo=STOCKHOLM).astimezone(dt.UTC)
-                if raw
-                else None
-            )
-        except ValueError:
-            raise WorkflowError("Ange mötets datum och tid, t.ex. 2025-05-20 09:00.") from None
+        meeting_at = parse_datetime(form.get("meeting_at", ""), STOCKHOLM)
         participants = [
             {"name": form.get(f"name_{n}", ""), "role_title": form.get(f"role_{n}", "")}
             for n in range(1, PARTICIPANT_ROWS + 1)
@@ -144,16 +138,17 @@ def dispose(dialog_id, entry_id):
     if entry is None or entry.dialog_id != dialog.id:
         abort(404)
     try:
+        disposition = Disposition(request.form.get("disposition", ""))
+    except ValueError:
+        disposition = None
+    try:
+        if disposition is None:
+            raise WorkflowError(_("Choose how to handle it."))
         wf.set_disposition(
-            get_db(),
-            current_user,
-            dialog,
-            entry,
-            Disposition(request.form.get("disposition", "")),
-            request.form.get("note"),
+            get_db(), current_user, dialog, entry, disposition, request.form.get("note")
         )
-    except (WorkflowError, ValueError) as exc:
-        message = str(exc) if isinstance(exc, WorkflowError) else _("Choose how to handle it.")
+    except REFUSED as exc:
+        message = str(exc)
         get_db().rollback()
         return _page(
             get_db().get(FollowUpDialog, dialog.id),

@@ -17,14 +17,15 @@ from web.database import get_db
 from web.forms import BaseForm
 from web.plans import bp
 from web.workflow_views import (
+    REFUSED,
     fire_from_form,
     parse_date,
+    parse_ids,
     refuse_on_unit_page,
     timeline,
     unit_from_form,
 )
 from workflows import action_plan as ap
-from workflows.engine import WorkflowError
 from workflows.models import ActionMeasure, ActionPlan, ActionPlanFinding
 
 
@@ -60,9 +61,9 @@ def new():
             title=request.form.get("title", ""),
             requirements=request.form.get("requirements", ""),
             due_date=parse_date(request.form.get("due_date")),
-            finding_ids=[int(f) for f in request.form.getlist("finding") if f.isdigit()],
+            finding_ids=parse_ids(request.form.getlist("finding")),
         )
-    except WorkflowError as exc:
+    except REFUSED as exc:
         return refuse_on_unit_page(unit, "plan", str(exc))
     flash(_("The action plan has been requested."), "info")
     return redirect(url_for("plans.show", plan_id=plan.id))
@@ -130,7 +131,7 @@ def add_measure(plan_id):
             responsible=request.form.get("responsible", ""),
             due_date=parse_date(request.form.get("measure_due")),
         )
-    except WorkflowError as exc:
+    except REFUSED as exc:
         get_db().rollback()
         return _page(
             get_db().get(ActionPlan, plan.id),
@@ -156,7 +157,7 @@ def measure_done(plan_id, measure_id):
             measure,
             parse_date(request.form.get("done_on")) or dt.date.today(),
         )
-    except WorkflowError as exc:
+    except REFUSED as exc:
         get_db().rollback()
         return _page(
             get_db().get(ActionPlan, plan.id),

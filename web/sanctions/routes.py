@@ -16,8 +16,10 @@ from web.database import get_db
 from web.forms import BaseForm
 from web.sanctions import bp
 from web.workflow_views import (
+    REFUSED,
     fire_from_form,
     parse_date,
+    parse_ids,
     parse_int,
     parse_number,
     refuse_on_unit_page,
@@ -25,7 +27,6 @@ from web.workflow_views import (
     unit_from_form,
 )
 from workflows import sanction as sc
-from workflows.engine import WorkflowError
 from workflows.models import ActionPlan, DecidingBody, Decision, SanctionCase, SanctionGround
 
 
@@ -57,7 +58,7 @@ def new():
             abort(404)
         try:
             case = sc.escalate_plan(get_db(), current_user, plan)
-        except WorkflowError as exc:
+        except REFUSED as exc:
             flash(str(exc), "error")
             return redirect(url_for("plans.show", plan_id=plan.id))
     else:
@@ -69,9 +70,9 @@ def new():
                 unit,
                 title=request.form.get("title", ""),
                 grounds=request.form.get("grounds", ""),
-                finding_ids=[int(f) for f in request.form.getlist("finding") if f.isdigit()],
+                finding_ids=parse_ids(request.form.getlist("finding")),
             )
-        except WorkflowError as exc:
+        except REFUSED as exc:
             return refuse_on_unit_page(unit, "case", str(exc))
     flash(_("The sanction case has been opened."), "info")
     return redirect(url_for("sanctions.show", case_id=case.id))
@@ -159,7 +160,7 @@ def ivo():
             reference=request.form.get("reference", ""),
             finding_id=parse_int(request.form.get("finding")),
         )
-    except WorkflowError as exc:
+    except REFUSED as exc:
         return refuse_on_unit_page(unit, "ivo", str(exc))
     flash(_("The referral to IVO has been recorded."), "info")
     return redirect(url_for("units.detail", unit_code=unit.code, _anchor="ivo-h"))
