@@ -46,7 +46,7 @@ from workflows import dialog as dl
 from workflows import sanction as sc
 from workflows.models import ActionMeasure, DialogFinding
 
-EXAMPLES = int(os.environ.get("HALSOVAL_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("HALSOVAL_FUZZ_EXAMPLES", "10"))
 ANON = "anonymous"
 ROLES = [ANON, *Role]
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -593,7 +593,7 @@ def test_no_server_error_from_bad_input(fuzz_app, world, world_connection, login
     values = _values_for(world, endpoint, role)
 
     @settings(
-        max_examples=EXAMPLES if allowed else 2,
+        max_examples=EXAMPLES if allowed else 1,
         deadline=None,
         derandomize=True,
         database=None,
@@ -621,8 +621,8 @@ def test_no_server_error_from_bad_input(fuzz_app, world, world_connection, login
         form = None
         if method == "POST":
             form = _baseline(endpoint, world, args)
-            if spoil == "form":
-                spoilable = _spoilable(endpoint, form)
+            spoilable = _spoilable(endpoint, form)
+            if spoil == "form" and spoilable:
                 for name in draw(
                     st.lists(st.sampled_from(spoilable), min_size=1, max_size=3, unique=True)
                 ):
@@ -653,7 +653,6 @@ SWEEP = [
     str(2**70),
     "²",
     "0001-01-01T00:00",
-    "9999-12-31",
     "okänt-val",
     ["1", "2"],
 ]
