@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter
 from audit.db import PROJECT_ROOT, make_engine, make_session_factory
 from audit.keys import audit_key
 from audit.personal_data import PersonalDataError
-from web import access, database, i18n, labels, personal_data
+from web import access, database, i18n, input_checks, labels, personal_data
 from web.compression import init_compression
 from web.security import init_security
 
@@ -102,6 +102,7 @@ def create_app(config: dict | None = None) -> Flask:
     personal_data.init_app(app)
     CSRFProtect(app)
     _init_login(app)
+    input_checks.init_app(app)  # before the access check, which may look a unit up
     access.init_app(app)
     init_security(app)
     init_compression(app)
@@ -168,7 +169,7 @@ def typed_text() -> list[tuple[str, str]]:
     except Exception:  # a body that cannot be parsed (too large, malformed): nothing to show
         return []
     return [
-        (name, value)
+        (name, value.replace("\x00", ""))
         for name, values in fields
         if name not in _NOT_SHOWN_BACK and not any(p in name.lower() for p in _PASSWORD_LIKE)
         for value in values
@@ -252,6 +253,10 @@ def _init_errors(app: Flask) -> None:
         if code == 500:
             continue
         app.register_error_handler(code, lambda exc, code=code: render(code))
+
+    @app.errorhandler(input_checks.UnstorableInput)
+    def _unstorable(exc):
+        return render(400, exc.shown)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):

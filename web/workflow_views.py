@@ -12,15 +12,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from audit.personal_data import PersonalDataError
+from audit.text import TextRefused
 from audit.trail import AuditEvent
 from web import personal_data
 from web.database import get_db
 from web.forms import BaseForm
+from web.validators import MAX_DATE, MIN_DATE
 from workflows.engine import Workflow, WorkflowError
 
 # What a workflow form may be refused with: a transition's own refusal (409) or a personnummer
 # in a field (422, shown beside that field; see web/personal_data.py).
-REFUSED = (WorkflowError, PersonalDataError)
+REFUSED = (WorkflowError, PersonalDataError, TextRefused)
 
 
 def refusal(exc: Exception, form: str, status: int = 409) -> tuple[str, int]:
@@ -31,12 +33,33 @@ def refusal(exc: Exception, form: str, status: int = 409) -> tuple[str, int]:
     return str(exc), status
 
 
+# Dates a form may carry (web.validators): this century. Year 1 or 9999 is a typing error,
+# and a deadline counted from it overflows Python's dates (a 500 before this bound).
+_DATE_RANGE = "Ange ett datum mellan 2000-01-01 och 2099-12-31."
+
+
 def parse_date(value) -> dt.date | None:
     """ÅÅÅÅ-MM-DD from a form; empty is None; anything else a Swedish refusal."""
     try:
-        return dt.date.fromisoformat(value) if value else None
+        date = dt.date.fromisoformat(value) if value else None
     except ValueError:
         raise WorkflowError("Ange datum som ÅÅÅÅ-MM-DD.") from None
+    if date is not None and not MIN_DATE <= date <= MAX_DATE:
+        raise WorkflowError(_DATE_RANGE)
+    return date
+
+
+def parse_datetime(value, tz: dt.tzinfo) -> dt.datetime | None:
+    """ÅÅÅÅ-MM-DDTHH:MM (a datetime-local field) in ``tz``, as UTC; empty is None."""
+    try:
+        moment = dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        raise WorkflowError("Ange datum och tid, t.ex. 2025-05-20 09:00.") from None
+    if moment is None:
+        return None
+    if not MIN_DATE <= moment.date() <= MAX_DATE:
+        raise WorkflowError(_DATE_RANGE)
+    return moment.replace(tzinfo=tz).astimezone(dt.UTC)
 
 
 # Every whole number a form carries (days, kronor, ids) fits PostgreSQL's integer column.
@@ -51,6 +74,11 @@ def parse_int(value) -> int | None:
         return None
     number = int(text)
     return number if number <= MAX_INT else None
+
+
+def parse_ids(values) -> list[int]:
+    """The ids of a multi-valued field (checkboxes); what is not an id is left out."""
+    return [n for n in (parse_int(v) for v in values) if n is not None]
 
 
 def parse_number(value) -> float | None:

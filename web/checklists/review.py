@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from audit.access import restrict_to_visible
 from audit.models import Unit
+from audit.text import TextRefused
 from checklists import operations as ops
 from checklists.answers import AnswerError, Status
 from checklists.models import Requirement, Severity
@@ -102,7 +103,7 @@ def _judge(db, item) -> str | None:
                 comment_text=comment_text,
                 mark=mark,
             )
-    except (AnswerError, ops.ChecklistError) as exc:
+    except (AnswerError, ops.ChecklistError, TextRefused) as exc:
         return str(exc)
     return None
 
@@ -230,7 +231,7 @@ def return_checklist(checklist_id):
         ops.return_for_completion(
             db, current_user, checklist, marked, request.form.get("message", "")
         )
-    except (ops.ChecklistError, AnswerError) as exc:
+    except (ops.ChecklistError, AnswerError, TextRefused) as exc:
         db.rollback()
         return _render_tasks(checklist, error=str(exc), status=422)
     flash(_("The checklist has been returned to the unit for completion."), "info")

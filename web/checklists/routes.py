@@ -34,6 +34,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from audit.text import TextRefused
 from checklists import answers
 from checklists import operations as ops
 from checklists.answers import Status
@@ -392,7 +393,7 @@ def upload(checklist_id, item_id):
         try:
             checked = check_upload(upload_file.filename, data)
             ops.add_evidence(db, current_user, item, checked, data, evidence_store())
-        except (EvidenceError, ops.ChecklistError) as exc:
+        except (EvidenceError, ops.ChecklistError, TextRefused) as exc:
             error = str(exc)
     if wants_json():
         if error:

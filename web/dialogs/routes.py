@@ -21,6 +21,7 @@ from web.workflow_views import (
     REFUSED,
     fire_from_form,
     parse_date,
+    parse_datetime,
     refusal,
     refuse_on_unit_page,
     timeline,
@@ -99,15 +100,7 @@ def _data(trigger: str, form) -> dict:
     if trigger == "submit_material":
         return {"comment": form.get("comment", "")}
     if trigger == "book_meeting":
-        raw = form.get("meeting_at", "")
-        try:
-            meeting_at = (
-                dt.datetime.fromisoformat(raw).replace(tzinfo=STOCKHOLM).astimezone(dt.UTC)
-                if raw
-                else None
-            )
-        except ValueError:
-            raise WorkflowError("Ange mötets datum och tid, t.ex. 2025-05-20 09:00.") from None
+        meeting_at = parse_datetime(form.get("meeting_at", ""), STOCKHOLM)
         participants = [
             {"name": form.get(f"name_{n}", ""), "role_title": form.get(f"role_{n}", "")}
             for n in range(1, PARTICIPANT_ROWS + 1)
@@ -146,13 +139,14 @@ def dispose(dialog_id, entry_id):
     if entry is None or entry.dialog_id != dialog.id:
         abort(404)
     try:
+        disposition = Disposition(request.form.get("disposition", ""))
+    except ValueError:
+        disposition = None
+    try:
+        if disposition is None:
+            raise WorkflowError(_("Choose how to handle it."))
         wf.set_disposition(
-            get_db(),
-            current_user,
-            dialog,
-            entry,
-            Disposition(request.form.get("disposition", "")),
-            request.form.get("note"),
+            get_db(), current_user, dialog, entry, disposition, request.form.get("note")
         )
     except (*REFUSED, ValueError) as exc:
         if isinstance(exc, REFUSED):

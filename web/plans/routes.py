@@ -20,13 +20,13 @@ from web.workflow_views import (
     REFUSED,
     fire_from_form,
     parse_date,
+    parse_ids,
     refusal,
     refuse_on_unit_page,
     timeline,
     unit_from_form,
 )
 from workflows import action_plan as ap
-from workflows.engine import WorkflowError
 from workflows.models import ActionMeasure, ActionPlan, ActionPlanFinding
 
 
@@ -62,7 +62,7 @@ def new():
             title=request.form.get("title", ""),
             requirements=request.form.get("requirements", ""),
             due_date=parse_date(request.form.get("due_date")),
-            finding_ids=[int(f) for f in request.form.getlist("finding") if f.isdigit()],
+            finding_ids=parse_ids(request.form.getlist("finding")),
         )
     except REFUSED as exc:
         return refuse_on_unit_page(unit, "plan", exc)
@@ -159,7 +159,7 @@ def measure_done(plan_id, measure_id):
             measure,
             parse_date(request.form.get("done_on")) or dt.date.today(),
         )
-    except WorkflowError as exc:
+    except REFUSED as exc:
         get_db().rollback()
         return _page(
             get_db().get(ActionPlan, plan.id),

@@ -1,11 +1,13 @@
 """The form to open a round."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import DateField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
+from checklists.rounds import Round
 from web.checklists.forms import MultiCheckboxField
 from web.forms import BaseForm, choices
+from web.validators import WholeNumberField, column_length, date_in_range
 
 
 class OpenRoundForm(BaseForm):
@@ -14,11 +16,15 @@ class OpenRoundForm(BaseForm):
     edition = SelectField(_l("Catalog edition"), validators=[DataRequired()])
     title = StringField(
         _l("Title"),
-        validators=[DataRequired(message=_l("Give the round a title.")), Length(max=200)],
+        validators=[
+            DataRequired(message=_l("Give the round a title.")),
+            column_length(Round.title),
+        ],
         description=_l("For example “Uppföljning 2025, Uppdrag och regler”."),
     )
-    year = IntegerField(
+    year = WholeNumberField(
         _l("Follow-up year"),
+        digits=4,
         validators=[
             InputRequired(message=_l("Enter the year followed up.")),
             NumberRange(min=2000, max=2100, message=_l("Enter a year such as 2025.")),
@@ -26,11 +32,12 @@ class OpenRoundForm(BaseForm):
         description=_l("Annual deadlines (such as 1 March) are judged in this year."),
     )
     opens_on = DateField(
-        _l("Opens"), validators=[InputRequired(message=_l("Enter a date as YYYY-MM-DD."))]
+        _l("Opens"),
+        validators=[InputRequired(message=_l("Enter a date as YYYY-MM-DD.")), date_in_range],
     )
     deadline = DateField(
         _l("Last day to answer"),
-        validators=[InputRequired(message=_l("Enter a date as YYYY-MM-DD."))],
+        validators=[InputRequired(message=_l("Enter a date as YYYY-MM-DD.")), date_in_range],
     )
     requirement_scope = RadioField(
         _l("Requirements"),
@@ -67,3 +74,23 @@ class OpenRoundForm(BaseForm):
     unit_area = SelectField(_l("Area"), validate_choice=False)
     unit_operator = SelectField(_l("Operator"), validate_choice=False)
     units = MultiCheckboxField(_l("Units"), validate_choice=False)
+
+    # The unit choices matter only for the scope chosen; an unknown value there is refused
+    # beside the field (it was a 500: Area("x")).
+    def validate_unit_area(self, field):
+        if self.unit_scope.data == "area":
+            _one_of(field, [field.data], _l("Choose an area from the list."))
+
+    def validate_unit_operator(self, field):
+        if self.unit_scope.data == "operator":
+            _one_of(field, [field.data], _l("Choose an operator from the list."))
+
+    def validate_units(self, field):
+        if self.unit_scope.data == "picked":
+            _one_of(field, field.data or [], _l("Choose units from the list."))
+
+
+def _one_of(field, values, message) -> None:
+    known = {str(choice[0]) for choice in field.choices or []}
+    if any(value not in known for value in values):
+        raise ValidationError(message)

@@ -12,6 +12,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from audit.models import Area, Operator, Unit, UnitKind
+from audit.text import TextRefused
 from checklists import operations as ops
 from checklists.answers import Status
 from checklists.models import CatalogEdition, Requirement
@@ -87,7 +88,7 @@ def new():
                     deadline=form.deadline.data,
                     selection=selection,
                 )
-            except ops.ChecklistError as exc:
+            except (ops.ChecklistError, TextRefused) as exc:
                 form.form_errors.append(str(exc))
             else:
                 flash(_("The round has been opened."), "info")

@@ -19,6 +19,7 @@ from web.workflow_views import (
     REFUSED,
     fire_from_form,
     parse_date,
+    parse_ids,
     parse_int,
     parse_number,
     refuse_on_unit_page,
@@ -26,7 +27,6 @@ from web.workflow_views import (
     unit_from_form,
 )
 from workflows import sanction as sc
-from workflows.engine import WorkflowError
 from workflows.models import ActionPlan, DecidingBody, Decision, SanctionCase, SanctionGround
 
 
@@ -58,7 +58,7 @@ def new():
             abort(404)
         try:
             case = sc.escalate_plan(get_db(), current_user, plan)
-        except WorkflowError as exc:
+        except REFUSED as exc:
             flash(str(exc), "error")
             return redirect(url_for("plans.show", plan_id=plan.id))
     else:
@@ -70,7 +70,7 @@ def new():
                 unit,
                 title=request.form.get("title", ""),
                 grounds=request.form.get("grounds", ""),
-                finding_ids=[int(f) for f in request.form.getlist("finding") if f.isdigit()],
+                finding_ids=parse_ids(request.form.getlist("finding")),
             )
         except REFUSED as exc:
             return refuse_on_unit_page(unit, "case", exc)
