@@ -208,8 +208,11 @@ def seed_checklist(
     from checklists.rounds import Checklist
 
     engine = make_engine(live_env["HALSOVAL_DATABASE_URL"])
+    # Signed with the server's audit key (its instance directory), as the server's own script
+    # would: tests end with `halsoval audit verify` over the whole trail.
     try:
-        with make_session_factory(engine)() as db:
+        with pytest.MonkeyPatch.context() as env, make_session_factory(engine)() as db:
+            env.setenv("HALSOVAL_INSTANCE", live_env["HALSOVAL_INSTANCE"])
             edition = db.scalar(sa.select(CatalogEdition).where(CatalogEdition.code == "UOR-2025"))
             ids = db.scalars(
                 sa.select(Requirement.id).where(

@@ -42,7 +42,10 @@ def ids(live_server, live_env):
     from workflows.dialog import open_dialog
 
     engine = make_engine(live_env["HALSOVAL_DATABASE_URL"])
-    with make_session_factory(engine)() as db:
+    # Signed with the server's audit key (its instance directory): other tests end with
+    # `halsoval audit verify` over the whole trail.
+    with pytest.MonkeyPatch.context() as env, make_session_factory(engine)() as db:
+        env.setenv("HALSOVAL_INSTANCE", live_env["HALSOVAL_INSTANCE"])
         edition = db.scalar(sa.select(CatalogEdition).where(CatalogEdition.code == "UOR-2025"))
         purchaser = db.scalar(sa.select(User).where(User.username == "bestallare"))
         requirements = db.scalars(
