@@ -140,6 +140,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Engångslösenord: set by an administratör, to be replaced by the user's own at next login.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
