@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session, joinedload
+from zxcvbn import zxcvbn
 
 from audit.db import utcnow
 from audit.keys import audit_key
@@ -59,15 +60,71 @@ class AccountError(ValueError):
     """A refused account operation; the message is Swedish and safe to show."""
 
 
+class WrongPassword(AccountError):
+    """Fel lösenord: the present password given to change it was not the user's."""
+
+
 def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
-def hash_password(password: str) -> str:
-    """Argon2id hash of a password that meets the length rule."""
+# Svaga lösenord: zxcvbn (Dropbox's estimator of guesses, made for refusing weak passwords)
+# must give a password its top score: at least 10^10 guesses, far out of reach of the login
+# throttle (README) and costly against argon2 offline. Score 3 (10^8) still lets "Sommar2025!!"
+# through. zxcvbn knows English words and common passwords; these Swedish words, and the
+# user's own names, count as known words too.
+MIN_PASSWORD_SCORE = 4
+_ZXCVBN_MAX_LENGTH = 72  # zxcvbn's own limit; a longer password is judged by its start
+KNOWN_WORDS = (
+    "lösenord losenord hemligt hemlig välkommen valkommen hejsan hej sommar vinter hösten "
+    "våren höst vår januari februari mars april maj juni juli augusti september oktober "
+    "november december måndag tisdag onsdag torsdag fredag lördag söndag sverige svenska "
+    "kärlek karlek region regionen västerbotten vasterbotten umeå umea skellefteå skelleftea "
+    "lycksele vilhelmina storuman hälsoval halsoval hälsocentral halsocentral hälsocentralen "
+    "vårdcentral vardcentral sjukvård sjukvard sjukhus läkare lakare doktor sköterska "
+    "skoterska patient patienten vårdgaranti uppföljning uppfoljning beställare bestallare "
+    "granskare administratör administrator verksamhetschef personal läsare"
+).split()
+
+
+def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> str | None:
+    """Svagt lösenord: why ``password`` is refused (Swedish, safe to show), or ``None``.
+
+    ``user_inputs`` are the account's own names (user name, display name): a password built on
+    them is weak. Nothing of the password is logged or kept.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Lösenordet måste vara minst {MIN_PASSWORD_LENGTH} tecken.")
+        return f"Lösenordet måste vara minst {MIN_PASSWORD_LENGTH} tecken."
+    own = [part for value in user_inputs for part in value.lower().replace(".", " ").split()]
+    own += [value.lower() for value in user_inputs if value]
+    if any(len(word) >= 4 and word in password.lower() for word in own):
+        return "Lösenordet får inte innehålla ditt namn eller användarnamn."
+    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=[*KNOWN_WORDS, *own])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        return (
+            "Lösenordet är för lätt att gissa. Välj till exempel tre eller fyra ord som inte "
+            "hör ihop, gärna med mellanslag – längd skyddar bättre än specialtecken."
+        )
+    return None
+
+
+def hash_password(password: str, user_inputs: tuple[str, ...] = ()) -> str:
+    """Argon2id hash of a password that is long enough and not easily guessed."""
+    problem = password_problem(password, user_inputs)
+    if problem:
+        raise AccountError(problem)
     return _hasher.hash(password)
+
+
+# Engångslösenord: letters and digits that cannot be mistaken for each other when read aloud
+# or copied by hand, in groups of four (31^16, about 10^24 possibilities).
+_ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def one_time_password() -> str:
+    """A random engångslösenord such as ``k7mq-2xrt-9hwd-p4ne``."""
+    groups = ("".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(4)) for _ in range(4))
+    return "-".join(groups)
 
 
 def _unit_by_code(session: Session, code: str) -> Unit:
@@ -77,16 +134,41 @@ def _unit_by_code(session: Session, code: str) -> Unit:
     return unit
 
 
-def create_user(
-    session: Session, actor: Actor, username: str, display_name: str, password: str
-) -> User:
-    """Skapa användare: a new account with an argon2 password hash."""
+def check_username(username: str) -> str:
+    """Användarnamn: the normalised name, or :class:`AccountError` saying what is wrong."""
     username = normalise_username(username)
     if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise AccountError("Användarnamnet får bara innehålla bokstäver, siffror, . - och _.")
+    if not username.isascii():
+        raise AccountError(
+            "Användarnamnet får bara innehålla a–z utan å, ä och ö, siffror, . - och _."
+        )
+    return username
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    password: str,
+    *,
+    one_time: bool = False,
+) -> User:
+    """Skapa användare: a new account with an argon2 password hash.
+
+    ``one_time``: the password is an engångslösenord the user must change at first login.
+    """
+    username = check_username(username)
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"Användarnamnet {username!r} är upptaget.")
-    user = User(username=username, display_name=display_name, password_hash=hash_password(password))
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password, (username, display_name)),
+        must_change_password=one_time,
+        password_changed_at=utcnow(),
+    )
     session.add(user)
     session.flush()
     record(
@@ -95,16 +177,61 @@ def create_user(
         "user",
         user.id,
         "create",
-        after={"username": username, "display_name": display_name},
+        after={"username": username, "display_name": display_name, "one_time_password": one_time},
     )
     return user
 
 
 def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
     """Byt lösenord; every open login session of the user ends with it."""
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, (user.username, user.display_name))
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
     end_all_sessions(session, user, "password_changed")
     record(session, actor, "user", user.id, "set_password")
+
+
+def set_one_time_password(session: Session, actor: Actor, user: User) -> str:
+    """Sätt engångslösenord: a new random password the user must change at next login.
+
+    Every open session of the user ends. Returns the password, to be shown once to the
+    administratör; it is stored only as its hash and never written to the trail or a log.
+    """
+    password = one_time_password()
+    user.password_hash = _hasher.hash(password)
+    user.must_change_password = True
+    user.password_changed_at = utcnow()
+    end_all_sessions(session, user, "one_time_password")
+    record(session, actor, "user", user.id, "set_one_time_password")
+    return password
+
+
+def change_own_password(
+    session: Session, user: User, current: str, new: str, keep_token: str | None = None
+) -> None:
+    """Byt ditt lösenord: the user replaces their password, knowing the present one.
+
+    The user's other login sessions end (a stolen session elsewhere is cut off); the one
+    named by ``keep_token`` -- the browser they change it in -- stays open.
+    """
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise WrongPassword("Det nuvarande lösenordet stämmer inte.") from None
+    if new == current:
+        raise AccountError("Välj ett nytt lösenord, inte samma som det nuvarande.")
+    user.password_hash = hash_password(new, (user.username, user.display_name))
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    others = [LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)]
+    if keep_token:
+        others.append(LoginSession.token_hash != _token_hash(keep_token))
+    session.execute(
+        sa.update(LoginSession)
+        .where(*others)
+        .values(ended_at=utcnow(), ended_reason="password_changed")
+    )
+    record(session, Actor.of(user), "user", user.id, "change_password")
 
 
 def grant_role(
@@ -137,8 +264,13 @@ def grant_role(
 def revoke_role(
     session: Session, actor: Actor, user: User, role: Role, unit_code: str | None = None
 ) -> None:
-    """Ta bort roll."""
+    """Ta bort roll. An administratör cannot take away their own administratör role (someone
+    must always be left who can give it back)."""
     role = Role(role)
+    if role == Role.ADMIN and actor.user_id == user.id:
+        raise AccountError(
+            "Du kan inte ta bort din egen administratörsroll. Be en annan administratör."
+        )
     for assignment in list(user.roles):
         if assignment.role == role and (assignment.unit.code if assignment.unit else None) == (
             unit_code or None
@@ -158,9 +290,12 @@ def revoke_role(
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
-    """Aktivera/inaktivera användare; deactivation ends every open session."""
+    """Aktivera/inaktivera användare; deactivation ends every open session. Nobody
+    deactivates their own account."""
     if user.active == active:
         return
+    if not active and actor.user_id == user.id:
+        raise AccountError("Du kan inte inaktivera ditt eget konto. Be en annan administratör.")
     user.active = active
     if not active:
         end_all_sessions(session, user, "deactivated")

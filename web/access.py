@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -34,6 +34,7 @@ class Access:
 
     roles: frozenset[Role] = frozenset()
     public: bool = False
+    any_user: bool = False  # any logged-in user, with or without a role
 
 
 PUBLIC = Access(public=True)
@@ -89,7 +90,21 @@ ROUTE_ACCESS: dict[str, Access] = {
     "catalog.index": Access(roles=ALL_ROLES),
     "catalog.edition": Access(roles=ALL_ROLES),
     "catalog.compare": Access(roles=ALL_ROLES),
+    "users.index": roles(Role.ADMIN),
+    "users.new": roles(Role.ADMIN),
+    "users.detail": roles(Role.ADMIN),
+    "users.grant": roles(Role.ADMIN),
+    "users.revoke": roles(Role.ADMIN),
+    "users.set_status": roles(Role.ADMIN),
+    "users.reset_password": roles(Role.ADMIN),
+    # Every logged-in user, whatever their roles (even none): their own password.
+    "users.own_password": Access(roles=ALL_ROLES, any_user=True),
 }
+
+# What a user with a one-time password may reach before choosing their own (engångslösenord).
+WHILE_MUST_CHANGE_PASSWORD = frozenset(
+    {"users.own_password", "auth.logout", "main.set_language", "static", "main.health"}
+)
 
 
 def _unit_by_code(code: str) -> Unit | None:
@@ -175,7 +190,9 @@ def check_request() -> None:
         return
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
-    if not (current_user.role_set & access.roles):
+    if current_user.must_change_password and endpoint not in WHILE_MUST_CHANGE_PASSWORD:
+        return redirect(url_for("users.own_password", next=request.full_path.rstrip("?")))
+    if not (access.any_user or current_user.role_set & access.roles):
         abort(403)
     for name, value in (request.view_args or {}).items():
         resolver = UNIT_RESOLVERS.get(name)

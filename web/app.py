@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "web.sanctions",
     "web.auditlog",
     "web.help",
+    "web.users",
 )
 
 

@@ -162,6 +162,8 @@ ACTIONS = {
     "grant_role": _l("role granted"),
     "revoke_role": _l("role revoked"),
     "set_password": _l("password changed"),
+    "set_one_time_password": _l("one-time password set"),
+    "change_password": _l("changed own password"),
     "activate": _l("activated"),
     "deactivate": _l("deactivated"),
     "login": _l("logged in"),

@@ -67,6 +67,18 @@ def live_server(live_env):
         "--password-stdin",
         input=BROWSER_PASSWORD + "\n",
     )
+    _cli(
+        env,
+        "users",
+        "create",
+        "admin",
+        "--name",
+        "Ada Administratör",
+        "--role",
+        "admin",
+        "--password-stdin",
+        input=BROWSER_PASSWORD + "\n",
+    )
     port = free_port()
     process = subprocess.Popen(
         [

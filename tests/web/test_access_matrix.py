@@ -23,6 +23,7 @@ OK, LOGIN, DENIED = 200, "login", 403
 NOT_REVIEWER = {Role.VERKSAMHETSCHEF: DENIED, Role.PERSONAL: DENIED, Role.LASARE: DENIED}
 NOT_CHECKLIST = {Role.ADMIN: DENIED, Role.LASARE: DENIED}
 NOT_UNIT = {r: DENIED for r in Role if not r.is_unit_role}
+NOT_ADMIN = {r: DENIED for r in Role if r != Role.ADMIN}
 
 # endpoint -> (method, path, {role: expected}); a missing role means ``default``.
 MATRIX = {
@@ -175,6 +176,24 @@ MATRIX = {
         404,
     ),  # no unit given
     "help.diagrams": ("GET", "/hjalp/flodesscheman", {ANON: LOGIN}, OK),
+    "users.index": ("GET", "/anvandare/", {ANON: LOGIN, **NOT_ADMIN}, OK),
+    "users.new": ("GET", "/anvandare/ny", {ANON: LOGIN, **NOT_ADMIN}, OK),
+    "users.detail": ("GET", "/anvandare/{uid}", {ANON: LOGIN, **NOT_ADMIN}, OK),
+    "users.grant": ("POST", "/anvandare/{uid}/roller", {ANON: LOGIN, **NOT_ADMIN}, 422),
+    "users.revoke": (
+        "POST",
+        "/anvandare/{uid}/roller/999999/ta-bort",
+        {ANON: LOGIN, **NOT_ADMIN},
+        404,
+    ),  # no such role of the user
+    "users.set_status": ("POST", "/anvandare/{uid}/status", {ANON: LOGIN, **NOT_ADMIN}, 422),
+    "users.reset_password": (
+        "POST",
+        "/anvandare/{uid}/engangslosenord",
+        {ANON: LOGIN, **NOT_ADMIN},
+        OK,
+    ),  # the one-time password page
+    "users.own_password": ("GET", "/konto/losenord", {ANON: LOGIN}, OK),
     "auditlog.index": (
         "GET",
         "/granskningslogg/",
@@ -252,6 +271,7 @@ def people(db, app, tmp_path):
     )
     db.commit()
     return {
+        "uid": users[Role.LASARE].id,
         "sid": case.id,
         "pid": plan.id,
         "rid": round_.id,

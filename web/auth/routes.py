@@ -34,7 +34,11 @@ def login():
                 session["lang"] = lang
             result.user.login_token = result.token
             login_user(result.user)
-            return redirect(safe_local_path(request.args.get("next")))
+            target = safe_local_path(request.args.get("next"))
+            if result.user.must_change_password:
+                flash(_("Choose your own password before you go on."), "info")
+                return redirect(url_for("users.own_password", next=target))
+            return redirect(target)
         # Record the failed attempt even though the response is not a success.
         db.commit()
         if result.throttled:

@@ -1,0 +1,284 @@
+"""Användaradministration: list, create, roles, deactivation and one-time passwords
+(administratör only), and every user's own password change (``/konto/losenord``)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from audit import accounts
+from audit.accounts import AccountError
+from audit.models import LoginSession, Role, RoleAssignment, Unit, User
+from audit.trail import Actor
+from web.database import get_db
+from web.forms import BaseForm
+from web.labels import label
+from web.redirects import safe_local_path
+from web.users import bp
+from web.users.forms import NO_UNIT, GrantRoleForm, NewUserForm, OwnPasswordForm
+from web.workflow_views import REFUSED, timeline
+
+SORT_COLUMNS = {
+    "name": User.display_name,
+    "username": User.username,
+    "last_login": sa.literal_column("last_login"),
+}
+STATUS_FILTERS = ("active", "inactive", "all")
+
+
+def _actor() -> Actor:
+    return Actor.of(current_user)
+
+
+def _role_choices(form) -> dict[str, Unit]:
+    """Fill the role and unit choices of ``form``; return the units by code."""
+    units = get_db().scalars(sa.select(Unit).where(Unit.active).order_by(Unit.name)).all()
+    form.role.choices = [("", _("Choose a role"))] + [(r.value, label(r)) for r in Role]
+    form.unit.choices = [(NO_UNIT, _("No unit (region roles)"))] + [
+        (u.code, f"{u.name} ({u.code})") for u in units
+    ]
+    return {u.code: u for u in units}
+
+
+def _role_and_unit(form) -> tuple[Role, str | None] | None:
+    """The chosen role and unit code, or ``None`` with the error beside its field."""
+    role = Role(form.role.data)
+    if role.is_unit_role and form.unit.data == NO_UNIT:
+        form.unit.errors = [*form.unit.errors, _("Choose the unit the role is bound to.")]
+        return None
+    # A region role is not bound to a unit: a unit left chosen in the list is ignored.
+    return role, (form.unit.data if role.is_unit_role else None)
+
+
+@bp.route("/anvandare/")
+def index():
+    """Användare: every account, filterable by name, role and status, sortable."""
+    args = request.args
+    q = (args.get("q") or "").strip()[:200]
+    role = args.get("roll") if args.get("roll") in {r.value for r in Role} else ""
+    status = args.get("status") if args.get("status") in STATUS_FILTERS else "active"
+    sort = args.get("sort") if args.get("sort") in SORT_COLUMNS else "name"
+    descending = args.get("dir") == "desc"
+    last_login = (
+        sa.select(LoginSession.user_id, sa.func.max(LoginSession.created_at).label("last_login"))
+        .group_by(LoginSession.user_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(User, last_login.c.last_login)
+        .outerjoin(last_login, last_login.c.user_id == User.id)
+        .options(selectinload(User.roles))
+    )
+    if status != "all":
+        stmt = stmt.where(User.active.is_(status == "active"))
+    if role:
+        stmt = stmt.where(
+            User.id.in_(sa.select(RoleAssignment.user_id).where(RoleAssignment.role == Role(role)))
+        )
+    if q:
+        pattern = (
+            "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.display_name).like(pattern, escape="\\"),
+                User.username.like(pattern, escape="\\"),
+            )
+        )
+    column = last_login.c.last_login if sort == "last_login" else SORT_COLUMNS[sort]
+    order = column.desc() if descending else column.asc()
+    rows = get_db().execute(stmt.order_by(order.nulls_last(), User.display_name)).all()
+    filters = {k: v for k, v in (("q", q), ("roll", role), ("status", status)) if v}
+    return render_template(
+        "users/index.html",
+        rows=rows,
+        q=q,
+        role=role,
+        status=status,
+        sort=sort,
+        descending=descending,
+        filters=filters,
+        Role=Role,
+    )
+
+
+@bp.route("/anvandare/ny", methods=["GET", "POST"])
+def new():
+    """Ny användare, with a first role and a one-time password shown once."""
+    form = NewUserForm()
+    _role_choices(form)
+    if form.validate_on_submit():
+        chosen = _role_and_unit(form)
+        if chosen is not None:
+            db = get_db()
+            password = accounts.one_time_password()
+            try:
+                user = accounts.create_user(
+                    db,
+                    _actor(),
+                    form.username.data,
+                    form.display_name.data.strip(),
+                    password,
+                    one_time=True,
+                )
+                accounts.grant_role(db, _actor(), user, *chosen)
+            except AccountError as exc:
+                db.rollback()
+                form.username.errors = [*form.username.errors, str(exc)]
+            except REFUSED as exc:
+                db.rollback()
+                form.form_errors.append(str(exc))
+            else:
+                return _one_time_page(user, password, created=True)
+    status = 422 if request.method == "POST" else 200
+    return render_template("users/new.html", form=form), status
+
+
+def _one_time_page(user: User, password: str, *, created: bool):
+    """The one-time password, shown once: never stored in clear, kept out of caches."""
+    response = render_template(
+        "users/one_time_password.html", user=user, password=password, created=created
+    )
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+def _user(user_id: int) -> User:
+    user = get_db().get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _detail(
+    user: User, *, grant: GrantRoleForm | None = None, error: str | None = None, status=200
+):
+    grant = grant or GrantRoleForm(formdata=None)
+    _role_choices(grant)
+    last = get_db().scalar(
+        sa.select(sa.func.max(LoginSession.created_at)).where(LoginSession.user_id == user.id)
+    )
+    roles = sorted(user.roles, key=lambda a: (a.role.value, a.unit.name if a.unit else ""))
+    return render_template(
+        "users/detail.html",
+        user=user,
+        roles=roles,
+        grant=grant,
+        error=error,
+        last_login=last,
+        timeline=timeline("user", user.id),
+        triggers={},
+        labels={},
+        is_self=user.id == current_user.id,
+    ), status
+
+
+@bp.route("/anvandare/<int:user_id>")
+def detail(user_id):
+    """Användare: the account, its roles, its history."""
+    return _detail(_user(user_id))
+
+
+@bp.route("/anvandare/<int:user_id>/roller", methods=["POST"])
+def grant(user_id):
+    """Tilldela roll."""
+    user = _user(user_id)
+    form = GrantRoleForm()
+    _role_choices(form)
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _detail(user, grant=form, status=422)
+    chosen = _role_and_unit(form)
+    if chosen is None:
+        return _detail(user, grant=form, status=422)
+    try:
+        accounts.grant_role(get_db(), _actor(), user, *chosen)
+    except AccountError as exc:
+        get_db().rollback()
+        form.role.errors = [*form.role.errors, str(exc)]
+        return _detail(user, grant=form, status=409)
+    flash(_("The role has been granted."), "info")
+    return redirect(url_for("users.detail", user_id=user.id))
+
+
+@bp.route("/anvandare/<int:user_id>/roller/<int:assignment_id>/ta-bort", methods=["POST"])
+def revoke(user_id, assignment_id):
+    """Ta bort roll."""
+    user = _user(user_id)
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    assignment = next((a for a in user.roles if a.id == assignment_id), None)
+    if assignment is None:
+        abort(404)
+    try:
+        accounts.revoke_role(
+            get_db(),
+            _actor(),
+            user,
+            assignment.role,
+            assignment.unit.code if assignment.unit else None,
+        )
+    except AccountError as exc:
+        get_db().rollback()
+        return _detail(_user(user_id), error=str(exc), status=409)
+    flash(_("The role has been revoked."), "info")
+    return redirect(url_for("users.detail", user_id=user.id))
+
+
+@bp.route("/anvandare/<int:user_id>/status", methods=["POST"])
+def set_status(user_id):
+    """Aktivera eller inaktivera användare."""
+    user = _user(user_id)
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    wanted = request.form.get("active")
+    if wanted not in ("0", "1"):
+        return _detail(user, error=_("Choose whether the account is to be active."), status=422)
+    try:
+        accounts.set_active(get_db(), _actor(), user, wanted == "1")
+    except AccountError as exc:
+        get_db().rollback()
+        return _detail(_user(user_id), error=str(exc), status=409)
+    flash(
+        _("The account is active.") if wanted == "1" else _("The account is deactivated."), "info"
+    )
+    return redirect(url_for("users.detail", user_id=user.id))
+
+
+@bp.route("/anvandare/<int:user_id>/engangslosenord", methods=["POST"])
+def reset_password(user_id):
+    """Sätt engångslösenord: the user's sessions end; they must choose a password at login."""
+    user = _user(user_id)
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    if not user.active:
+        return _detail(user, error=_("Activate the account before setting a password."), status=409)
+    password = accounts.set_one_time_password(get_db(), _actor(), user)
+    return _one_time_page(user, password, created=False)
+
+
+@bp.route("/konto/losenord", methods=["GET", "POST"])
+def own_password():
+    """Byt ditt lösenord (every user); required after a one-time password."""
+    form = OwnPasswordForm()
+    target = safe_local_path(request.args.get("next"))
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            accounts.change_own_password(
+                db, current_user, form.current.data, form.new.data, current_user.login_token
+            )
+        except AccountError as exc:
+            db.rollback()
+            field = form.current if isinstance(exc, accounts.WrongPassword) else form.new
+            field.errors = [*field.errors, str(exc)]
+        else:
+            flash(_("Your password has been changed."), "info")
+            return redirect(target)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "users/own_password.html", form=form, forced=current_user.must_change_password
+    ), status
