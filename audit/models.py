@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from audit.db import Base, UTCDateTime, utcnow
 from audit.personal_data import personal_text
@@ -125,6 +125,14 @@ class Unit(Base):
             "source": self.source,
             "assumptions": self.assumptions,
         }
+
+
+# Har filial (§3.9): whether any unit is a filial of this one. Computed in the same query as
+# the unit (a correlated EXISTS), so applicability rules can use it as a flag in Python and SQL.
+_branch = Unit.__table__.alias("branch")
+Unit.has_filial = column_property(
+    sa.exists().where(_branch.c.main_unit_id == Unit.__table__.c.id).correlate_except(_branch)
+)
 
 
 class User(Base):

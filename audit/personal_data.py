@@ -117,7 +117,8 @@ def _guarded(mapper: Mapper) -> tuple[tuple[str, sa.Column], ...]:
         found = tuple(
             (attr.key, attr.columns[0])
             for attr in mapper.column_attrs
-            if attr.columns[0].info.get(PERSONAL_TEXT)
+            # A computed column_property (an expression, not a column) holds no text.
+            if isinstance(attr.columns[0], sa.Column) and attr.columns[0].info.get(PERSONAL_TEXT)
         )
         _GUARDED[mapper] = found
     return found

@@ -16,12 +16,14 @@ FLAGS = {
     "has_mvc": "har MVC",
     "sjukvardsgrupp_duty": "ska kunna bistå med sjukvårdsgrupp (§2.12)",
     "on_region_telephony": "är ansluten till regionens växelplattform (§6.9)",
+    "has_filial": "har en filial (§3.9)",
 }
 NOT_FLAGS = {
     "has_bvc": "saknar BVC",
     "has_mvc": "saknar MVC",
     "sjukvardsgrupp_duty": "saknar sjukvårdsgruppsuppdrag",
     "on_region_telephony": "ligger utanför regionens växelplattform (§6.9)",
+    "has_filial": "saknar filial",
 }
 KEYS = {"operator", "kinds", "units", "flags", "not_flags"}
 
