@@ -92,6 +92,10 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Namn"))
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
     operator: Mapped[Operator] = mapped_column(enum_column(Operator, "operator"))
+    # Vårdgivare: the organisation that runs a private unit (empty for egenregi).
+    provider: Mapped[str] = mapped_column(
+        sa.String(200), default="", server_default="", info=personal_text("Vårdgivare")
+    )
     area: Mapped[Area] = mapped_column(enum_column(Area, "area"))
     main_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     has_bvc: Mapped[bool] = mapped_column(default=False)
@@ -115,6 +119,7 @@ class Unit(Base):
             "name": self.name,
             "kind": str(self.kind),
             "operator": str(self.operator),
+            "provider": self.provider,
             "area": str(self.area),
             "main_unit_id": self.main_unit_id,
             "has_bvc": self.has_bvc,

@@ -84,6 +84,15 @@ def test_units_load_reports_bad_file(cli, tmp_path):
     assert "enheter.yaml: enhet 'x': fältet 'kind'" in result.output
 
 
+def test_units_export_loads_back_unchanged(cli, tmp_path):
+    cli("units", "load")
+    path = tmp_path / "export.yaml"
+    assert cli("units", "export", str(path)).exit_code == 0
+    assert "code: alidhem" in path.read_text(encoding="utf-8")
+    result = cli("units", "load", str(path))
+    assert result.exit_code == 0 and "0 nya, 0 ändrade, 26 oförändrade" in result.output
+
+
 def test_verify_passes_then_names_tampered_row(cli):
     cli("units", "load")
     result = cli("audit", "verify")

@@ -113,7 +113,7 @@ def test_filial_is_loaded_with_its_main_unit(db, tmp_path):
         ),
         (
             "units:\n- {code: x1, name: X, kind: filial, operator: privat, area: umea}\n",
-            "enhet 'x1': fältet 'main_unit' ska anges för filialer",
+            "enhet 'x1': fältet 'main_unit': Huvudmottagning ska anges för filialer",
         ),
         (
             "units:\n- {code: x1, name: X, kind: halsocentral, operator: privat, area: umea,"

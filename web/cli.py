@@ -2,6 +2,7 @@
 
 halsoval db upgrade                 apply migrations (the only way the schema is made)
 halsoval units load [FILE]          create or update units from YAML (default: seed units)
+halsoval units export [FILE]        write the unit register in the same format (default: stdout)
 halsoval users create NAME ...      create a user (password prompted, never on the command line)
 halsoval users grant NAME ROLE [--unit CODE] / revoke / deactivate / list
 halsoval audit verify [--checkpoints PATH]   check the signed chain against the checkpoints;
@@ -138,6 +139,19 @@ def units_load(path: Path) -> None:
         f"Enheter: {len(report.created)} nya, {len(report.updated)} ändrade, "
         f"{len(report.unchanged)} oförändrade."
     )
+
+
+@units_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="-")
+def units_export(path: Path) -> None:
+    """Exportera enhetsregistret som en enhetsfil (samma format som `units load` läser)."""
+    with session_scope() as session:
+        text = units.export_units(session)
+    if str(path) == "-":
+        click.echo(text, nl=False)
+    else:
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"Enhetsregistret skrivet till {path}.")
 
 
 # --- catalog -------------------------------------------------------------------------------

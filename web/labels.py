@@ -192,6 +192,7 @@ FIELDS = {
     "name": _l("Name"),
     "kind": _l("Kind"),
     "operator": _l("Operator"),
+    "provider": _l("Provider"),
     "area": _l("Area"),
     "main_unit_id": _l("Main unit"),
     "has_bvc": _l("BVC"),

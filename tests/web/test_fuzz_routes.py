@@ -143,6 +143,24 @@ EXTRA_FIELDS = {
     "checklists.submit": ["confirm"],
     "main.set_language": ["lang", "next"],
     "checklists.upload": ["file"],
+    "units.import_file": ["file"],
+}
+
+
+UNIT_FORM = {
+    "name": "Ny hälsocentral",
+    "kind": "halsocentral",
+    "main_unit": "",
+    "operator": "privat",
+    "provider": "Vårdbolaget AB",
+    "area": "umea",
+    "has_bvc": "y",
+    "has_mvc": "y",
+    "sjukvardsgrupp_duty": "",
+    "on_region_telephony": "y",
+    "active": "y",
+    "source": "Avtal",
+    "assumptions": "",
 }
 
 
@@ -426,6 +444,9 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
             "units": [],
         },
         "checklists.submit": {"confirm": "1"},
+        "units.new": UNIT_FORM | {"code": "nyenhet"},
+        "units.edit": UNIT_FORM,
+        "units.import_file": {"action": "preview", "content": "units: []\n"},
         "users.new": unit
         | {"username": "ny.person", "display_name": "Ny Person", "role": "personal"},
         "users.grant": unit | {"role": "personal"},

@@ -3,16 +3,21 @@
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import g, render_template, request
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import aliased, selectinload
 
+from audit import units as units_register
 from audit.access import restrict_to_visible
 from audit.models import Area, Operator, Role, Unit, UnitKind
-from audit.trail import AuditEvent
+from audit.personal_data import PersonalDataError
+from audit.trail import Actor, AuditEvent
 from checklists.rounds import Finding
 from web.database import get_db
+from web.labels import label
 from web.units import bp
+from web.units.forms import NO_MAIN, ImportForm, UnitForm
 from workflows.action_plan import STATE_LABELS as PLAN_LABELS
 from workflows.dialog import STATE_LABELS
 from workflows.models import ActionPlan, FollowUpDialog, IvoReferral, SanctionCase
@@ -120,7 +125,172 @@ def render_unit_page(unit, *, errors=None, posted=None, status=200):
         dialogs=dialogs,
         dialog_labels=STATE_LABELS,
         can_plan=current_user.has_role(Role.BESTALLARE),
+        can_edit=current_user.has_role(Role.ADMIN),
         today_year=dt.date.today().year,
         errors=errors or {},
         posted=posted or {},
+    ), status
+
+
+# --- the unit register (administratör) ---------------------------------------------------
+
+
+def _unit_form_choices(form: UnitForm, unit: Unit | None = None) -> None:
+    form.kind.choices = [(k.value, label(k)) for k in UnitKind]
+    form.operator.choices = [(o.value, label(o)) for o in Operator]
+    form.area.choices = [(a.value, label(a)) for a in Area]
+    mains = get_db().scalars(
+        sa.select(Unit).where(Unit.kind != UnitKind.FILIAL).order_by(Unit.name)
+    )
+    form.main_unit.choices = [(NO_MAIN, _("No main unit"))] + [
+        (u.code, u.name) for u in mains if unit is None or u.id != unit.id
+    ]
+
+
+def _values(form: UnitForm, code: str) -> dict:
+    """The form's values in the units file's terms (audit.units.save_unit)."""
+    operator = Operator(form.operator.data)
+    return {
+        "code": code,
+        "name": form.name.data.strip(),
+        "kind": UnitKind(form.kind.data),
+        "main_unit": form.main_unit.data or None,
+        "operator": operator,
+        # A provider typed and then "egenregi" chosen: the provider is not kept.
+        "provider": (form.provider.data or "").strip() if operator is Operator.PRIVAT else "",
+        "area": Area(form.area.data),
+        "has_bvc": form.has_bvc.data,
+        "has_mvc": form.has_mvc.data,
+        "sjukvardsgrupp_duty": form.sjukvardsgrupp_duty.data,
+        "on_region_telephony": form.on_region_telephony.data,
+        "active": form.active.data,
+        "source": (form.source.data or "").strip(),
+        "assumptions": (form.assumptions.data or "").strip(),
+    }
+
+
+def _save(form: UnitForm, unit: Unit | None):
+    """Validate and save; ``(unit, None)`` or ``(None, response)`` with the errors shown."""
+    if not form.validate_on_submit():
+        return None
+    code = unit.code if unit is not None else form.code.data.strip()
+    db = get_db()
+    try:
+        return (
+            units_register.save_unit(db, Actor.of(current_user), unit, _values(form, code)) or unit
+        )
+    except units_register.UnitError as exc:
+        db.rollback()
+        field = getattr(form, exc.field, None)
+        if field is None:
+            form.form_errors.append(str(exc))
+        else:
+            field.errors = [*field.errors, str(exc)]
+    except PersonalDataError as exc:
+        db.rollback()
+        form.form_errors.append(str(exc))
+    return None
+
+
+@bp.route("/ny", methods=["GET", "POST"])
+def new():
+    """Ny enhet (administratör)."""
+    form = UnitForm()
+    _unit_form_choices(form)
+    if request.method == "GET":
+        form.kind.data, form.area.data = UnitKind.HALSOCENTRAL.value, Area.UMEA.value
+    unit = _save(form, None)
+    if unit is not None:
+        flash(_("The unit has been added."), "info")
+        return redirect(url_for("units.detail", unit_code=unit.code))
+    status = 422 if request.method == "POST" else 200
+    return render_template("units/edit.html", form=form, unit=None), status
+
+
+@bp.route("/<unit_code>/redigera", methods=["GET", "POST"])
+def edit(unit_code):
+    """Ändra enhet (administratör): every change in the trail with the changed fields."""
+    unit = g.unit
+    form = UnitForm(obj=None if request.method == "POST" else unit)
+    _unit_form_choices(form, unit)
+    if request.method == "GET":
+        form.kind.data, form.operator.data, form.area.data = (
+            unit.kind.value,
+            unit.operator.value,
+            unit.area.value,
+        )
+        form.main_unit.data = unit.main_unit.code if unit.main_unit else NO_MAIN
+    form.code.data = unit.code  # shown, never changed
+    saved = _save(form, unit)
+    if saved is not None:
+        flash(_("The unit has been saved."), "info")
+        return redirect(url_for("units.detail", unit_code=unit.code))
+    status = 422 if request.method == "POST" else 200
+    return render_template("units/edit.html", form=form, unit=unit), status
+
+
+@bp.route("/export.yaml")
+def export():
+    """Exportera enheter: the register as a units file (the format `units load` reads)."""
+    text = units_register.export_units(get_db())
+    return current_app.response_class(
+        text,
+        mimetype="application/yaml",
+        headers={"Content-Disposition": 'attachment; filename="enheter.yaml"'},
+    )
+
+
+MAX_IMPORT_BYTES = 1024 * 1024
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_file():
+    """Importera enheter: upload a units file, see what would change, then load it."""
+    form = ImportForm()
+    report, content, error = None, "", None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            raw = upload.read(MAX_IMPORT_BYTES + 1)
+        else:
+            raw = (request.form.get("content") or "").encode("utf-8")
+        if not raw:
+            error = _("Choose a units file to import.")
+        elif len(raw) > MAX_IMPORT_BYTES:
+            error = _("The file is larger than 1 MB; a units file is far smaller.")
+        else:
+            try:
+                content = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                error = _("The file is not UTF-8 text; export it as UTF-8 and try again.")
+        if error is None:
+            db = get_db()
+            try:
+                parsed = units_register.parse_units_text(content, _("the file"))
+                report = units_register.load_parsed(
+                    db, Actor.of(current_user), parsed, _("the file")
+                )
+            except (units_register.UnitFileError, PersonalDataError) as exc:
+                db.rollback()
+                error, report = str(exc), None
+            else:
+                if request.form.get("action") != "load":
+                    db.rollback()  # a preview: nothing is kept
+                else:
+                    flash(
+                        _(
+                            "Units loaded: %(created)s new, %(updated)s changed, "
+                            "%(unchanged)s unchanged.",
+                            created=len(report.created),
+                            updated=len(report.updated),
+                            unchanged=len(report.unchanged),
+                        ),
+                        "info",
+                    )
+                    return redirect(url_for("units.index"))
+    status = 422 if error else 200
+    return render_template(
+        "units/import.html", form=form, report=report, content=content, error=error
     ), status
