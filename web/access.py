@@ -50,6 +50,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "auth.logout": PUBLIC,  # ends the session if there is one; harmless otherwise
     "main.set_language": PUBLIC,
     "main.health": PUBLIC,
+    "main.accessibility": PUBLIC,  # the law requires it to be reachable by everyone
     "main.start": Access(roles=ALL_ROLES),
     "units.index": Access(roles=ALL_ROLES),
     "units.detail": Access(roles=ALL_ROLES),

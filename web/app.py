@@ -84,6 +84,8 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
         EVIDENCE_DIR=os.environ.get("HALSOVAL_EVIDENCE_DIR") or str(instance / "underlag"),
+        # Where people report accessibility problems (the tillgänglighetsredogörelse names it).
+        ACCESSIBILITY_CONTACT=os.environ.get("HALSOVAL_ACCESSIBILITY_CONTACT", ""),
     )
     session_factory = config.pop("SESSION_FACTORY", None)
     app.config.update(config)

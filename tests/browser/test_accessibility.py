@@ -125,6 +125,7 @@ def test_pages_meet_wcag_21_aa(browser, live_server, ids, signed_in):
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     check(page, "/logga-in", "/logga-in")
+    check(page, "/tillganglighet", "/tillganglighet")
     log_in(page, live_server, "bestallare")
     round_path = None
     for path in [

@@ -32,6 +32,7 @@ MATRIX = {
     "auth.logout": ("POST", "/logga-ut", {}, 302),
     "main.set_language": ("POST", "/sprak", {}, 302),
     "main.health": ("GET", "/halsa", {}, OK),
+    "main.accessibility": ("GET", "/tillganglighet", {}, OK),
     "main.start": ("GET", "/", {ANON: LOGIN}, OK),
     "units.index": ("GET", "/enheter/", {ANON: LOGIN}, OK),
     "units.detail": ("GET", "/enheter/own", {ANON: LOGIN}, OK),

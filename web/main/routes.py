@@ -3,7 +3,7 @@
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, request, session
+from flask import abort, current_app, redirect, render_template, request, session
 from flask_login import current_user
 
 from audit.access import restrict_to_visible
@@ -210,3 +210,19 @@ def _workflow_tasks(db, roles) -> list[tuple[str, str, str, dict]]:
             text, endpoint, arg = wanted[status]
             tasks.append((text, f"{title} – {unit_name}", endpoint, {arg: row_id}))
     return tasks
+
+
+# The date of the latest review of the statement below (a self-assessment with the checks the
+# test suite runs on every change).
+ACCESSIBILITY_REVIEWED = dt.date(2026, 12, 4)
+
+
+@bp.route("/tillganglighet")
+def accessibility():
+    """Tillgänglighetsredogörelse: the statement lag (2018:1937) om tillgänglighet till
+    digital offentlig service requires, public like the login page."""
+    return render_template(
+        "main/accessibility.html",
+        contact=current_app.config.get("ACCESSIBILITY_CONTACT", ""),
+        reviewed=ACCESSIBILITY_REVIEWED,
+    )
