@@ -192,3 +192,24 @@ def test_flag_dependent_item_reaches_exactly_its_units(db, register_round, code,
         .execution_options(populate_existing=True)
     ).all()
     assert {u.code for u in units if applies(requirement.applies_to, u)} == REACHES[rule]
+
+
+def test_a_unit_of_another_kind_is_reached_only_by_a_rule_that_names_it():
+    """The 9 tilläggsuppdrag rows whose reporting body is not a health centre wait for a unit
+    kind for such bodies; when it comes, the rulebook's "every unit" must not reach them."""
+    from types import SimpleNamespace
+
+    body = SimpleNamespace(
+        code="kompetenscentrum-mbhv",
+        kind="verksamhet",
+        operator="egenregi",
+        has_bvc=False,
+        has_mvc=False,
+        sjukvardsgrupp_duty=False,
+        on_region_telephony=True,
+        has_filial=False,
+    )
+    assert not applies({}, body)
+    assert not applies({"operator": "egenregi"}, body)
+    assert applies({"units": ["kompetenscentrum-mbhv"]}, body)
+    assert applies({"kinds": ["verksamhet"]}, body)
