@@ -317,3 +317,25 @@ def test_every_section_of_chapters_2_to_6_has_items_or_a_reason():
     missing = [h for h in headings if h not in covered and h not in DELIBERATELY_WITHOUT_ITEM]
     assert missing == []
     assert not set(DELIBERATELY_WITHOUT_ITEM) & covered, "an exempted section now has items"
+
+
+# Duties to inform or report to the region: a missed one is a breach, not a patient-safety one.
+REPORTING_DUTIES = [
+    "kvalitet.patientsakerhetsberattelse",
+    "kvalitet.lex-maria-privat-kopia-till-regionen",
+    "kvalitet.lex-maria-privat-ivo-beslut",
+    "kvalitet.resultat-av-tillsyn",
+    "samhallsansvar.smittskydd-kontaktperson-meddelad",
+    "tillganglighet.begransat-oppethallande-bestallarenheten",
+    "tillganglighet.begransat-utbud-bestallarenheten",
+    "kompetens.verksamhetschef-byte-anmalan",
+    "telefoni.manadsrapport-telefontillganglighet",
+]
+
+
+def test_patient_safety_severity_is_kept_for_patient_safety():
+    """Calibrated in issue 10: 57 of 289 (was 80 of 285, reporting duties among them)."""
+    items = {i["code"]: i for i in parse_edition(RULEBOOK).items}
+    severe = [c for c, i in items.items() if i["severity"] == "patient_safety"]
+    assert (len(items), len(severe)) == (289, 57)
+    assert [c for c in REPORTING_DUTIES if items[c]["severity"] == "patient_safety"] == []
