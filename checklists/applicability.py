@@ -26,6 +26,10 @@ NOT_FLAGS = {
     "has_filial": "saknar filial",
 }
 KEYS = {"operator", "kinds", "units", "flags", "not_flags"}
+# The kinds of unit Uppdrag och regler binds. A unit of any other kind (a reporting body of a
+# tilläggsuppdrag such as Kompetenscentrum, once the register has a kind for it) is reached only
+# by a rule that names its kind or the unit itself, never by the rulebook's "every unit".
+RULEBOOK_KINDS = (UnitKind.HALSOCENTRAL, UnitKind.SJUKSTUGA, UnitKind.FILIAL)
 
 
 class ApplicabilityError(ValueError):
@@ -62,6 +66,8 @@ def check(applies_to: dict) -> None:
 
 def applies(applies_to: dict, unit: Unit) -> bool:
     """Whether a requirement applies to ``unit``."""
+    if _names_no_kind(applies_to) and unit.kind not in RULEBOOK_KINDS:
+        return False
     if "operator" in applies_to and unit.operator != applies_to["operator"]:
         return False
     if "kinds" in applies_to and unit.kind not in applies_to["kinds"]:
@@ -73,9 +79,15 @@ def applies(applies_to: dict, unit: Unit) -> bool:
     return not any(getattr(unit, flag) for flag in applies_to.get("not_flags", []))
 
 
+def _names_no_kind(applies_to: dict) -> bool:
+    return "kinds" not in applies_to and "units" not in applies_to
+
+
 def condition(applies_to: dict) -> sa.ColumnElement[bool]:
     """The same rule as a SQL condition on ``units``."""
     clauses: list[sa.ColumnElement[bool]] = []
+    if _names_no_kind(applies_to) and set(UnitKind) - set(RULEBOOK_KINDS):
+        clauses.append(Unit.kind.in_(RULEBOOK_KINDS))
     if "operator" in applies_to:
         clauses.append(Unit.operator == Operator(applies_to["operator"]))
     if "kinds" in applies_to:

@@ -2,7 +2,9 @@
 
 An edition is one YAML file (FORMAT.md). Loading validates everything first, with errors that
 name the file, the item and the field; it is idempotent (the same file again changes nothing)
-and recorded (file hash, who, when) in ``catalog_loads`` and in the audit trail.
+and recorded (file hash, who, when) in ``catalog_loads`` and in the audit trail. A changed file
+updates its edition in place, by requirement code, unless checklists already hold answers to
+requirements it removes or re-types: then it needs an edition code of its own.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from checklists.models import (
     RequirementKind,
     Severity,
 )
+from checklists.rounds import ChecklistItem
 
 EDITIONS_DIR = Path(__file__).with_name("editions")
 # libyaml's safe loader parses an edition ten times faster than the pure-Python one.
@@ -330,6 +333,7 @@ def load_edition(session: Session, actor: Actor, path: Path) -> LoadResult:
             },
         )
     else:
+        _refuse_changes_under_answers(session, edition, parsed)
         before_hash = edition.file_sha256
         for field, value in meta.items():
             setattr(edition, field, value)
@@ -363,6 +367,49 @@ def load_edition(session: Session, actor: Actor, path: Path) -> LoadResult:
     )
     session.flush()
     return result
+
+
+# What an answer's stored value depends on: change one of these under a stored answer and the
+# answer no longer fits its requirement (a yes/no where a count is expected).
+ANSWER_FIELDS = ("answer_type", "answer_params", "recurrence")
+
+
+def _refuse_changes_under_answers(session, edition, parsed) -> None:
+    """An edition already put to units in a round may be corrected in place only where no
+    checklist depends on it: a requirement with checklist items is neither removed nor given
+    another answer. Otherwise the corrected file needs an edition code of its own, so that the
+    answered checklists keep the questions they answered (and the edition diff shows the
+    change). Checked before anything is changed."""
+    in_use = session.execute(
+        sa.select(
+            Requirement.code,
+            Requirement.answer_type,
+            Requirement.answer_params,
+            Requirement.recurrence,
+        ).where(
+            Requirement.edition_id == edition.id,
+            sa.exists().where(ChecklistItem.requirement_id == Requirement.id),
+        )
+    ).all()
+    if not in_use:
+        return
+    items = {item["code"]: item for item in parsed.items}
+    blocked = []
+    for code, answer_type, answer_params, recurrence in in_use:
+        item = items.get(code)
+        if item is None or (
+            (str(answer_type), answer_params, str(recurrence))
+            != (str(item["answer_type"]), item["answer_params"], str(item["recurrence"]))
+        ):
+            blocked.append(code)
+    if blocked:
+        shown = ", ".join(sorted(blocked)[:5]) + (" …" if len(blocked) > 5 else "")
+        raise CatalogError(
+            f"{parsed.path.name}: utgåvan {edition.code} används redan i uppföljningsomgångar, "
+            f"och filen tar bort eller ändrar svaret på {len(blocked)} krav som finns i "
+            f"checklistor ({shown}). Ge den rättade filen en egen utgåvekod (t.ex. "
+            f"{edition.code}.2) så att besvarade checklistor behåller sina frågor."
+        )
 
 
 def _store_items(session, edition, parsed) -> tuple[list[str], list[str], list[str]]:

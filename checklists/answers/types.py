@@ -156,19 +156,32 @@ def _ratio_requirement(rule: dict) -> tuple[str, float, str]:
 
 
 class CountRatio(Spec):
-    """Antal och andel: "övervägande delen" (mer än hälften) eller "samtliga"."""
+    """Antal och andel: "övervägande delen" (mer än hälften) or "samtliga" — or, without a
+    rule, a reported figure such as beläggning that a reviewer judges; numerator and denominator
+    are kept so that county figures can be summed."""
 
     type = AnswerType.COUNT_RATIO
 
     def check_params(self, params):
         only_params(
             params,
-            {"subject", "predicate", "numerator_label", "denominator_label", "rule", "allow_zero"},
+            {
+                "subject",
+                "predicate",
+                "numerator_label",
+                "denominator_label",
+                "rule",
+                "allow_zero",
+                "allow_over",
+            },
         )
-        if not isinstance(params.get("allow_zero", False), bool):
-            raise ParamError("allow_zero", "allow_zero ska vara true eller false")
+        for flag in ("allow_zero", "allow_over"):
+            if not isinstance(params.get(flag, False), bool):
+                raise ParamError(flag, f"{flag} ska vara true eller false")
         for name in ("subject", "predicate", "numerator_label", "denominator_label"):
             need_param(params, name)
+        if "rule" not in params:
+            return  # a reported figure (beläggning): the reviewer judges it
         rule = need_param(params, "rule", dict)
         if len(rule) != 1 or not ({"more_than", "at_least"} & set(rule)):
             raise ParamError("rule", "rule ska ha precis en av more_than och at_least")
@@ -181,7 +194,7 @@ class CountRatio(Spec):
         denominator = parse_number(raw.get("denominator"), "denominator", integer=True)
         if denominator == 0 and not params.get("allow_zero"):
             raise AnswerError(f"{params['denominator_label']} måste vara minst 1.", "denominator")
-        if numerator > denominator:
+        if numerator > denominator and not params.get("allow_over"):
             raise AnswerError(
                 f"{params['numerator_label']} kan inte vara fler än "
                 f"{params['denominator_label'].lower()}.",
@@ -197,6 +210,12 @@ class CountRatio(Spec):
                 f"0 av 0 {params['subject']} — inget att redovisa under perioden {ctx.ref}.",
             )
         ratio = numerator / denominator
+        if "rule" not in params:
+            return Evaluation(
+                Status.TO_REVIEW,
+                f"{numerator} av {denominator} {params['subject']} ({fmt_percent(ratio)}) "
+                f"{params['predicate']} — bedöms av granskare {ctx.ref}.",
+            )
         mode, threshold, requirement = _ratio_requirement(params["rule"])
         ok = ratio > threshold if mode == "more_than" else ratio >= threshold
         text = (
@@ -206,12 +225,15 @@ class CountRatio(Spec):
         return Evaluation(Status.COMPLIANT if ok else Status.NON_COMPLIANT, text)
 
     def describe_rule(self, params):
+        if "rule" not in params:
+            return None
         _, _, requirement = _ratio_requirement(params["rule"])
         return f"Andelen {params['subject']} som {params['predicate']} ska vara {requirement}."
 
 
 class DateDeadline(Spec):
-    """Datum mot sista dag (t.ex. patientsäkerhetsberättelsen senast 1 mars)."""
+    """Datum mot sista dag (t.ex. patientsäkerhetsberättelsen senast 1 mars): the date must
+    fall in the follow-up year, on or before the deadline."""
 
     type = AnswerType.DATE_DEADLINE
 
@@ -236,6 +258,13 @@ class DateDeadline(Spec):
         month, day = parse_mmdd(params["deadline"])
         deadline = dt.date(ctx.year, month, day)
         given = dt.date.fromisoformat(value["date"])
+        if given.year != ctx.year:
+            # Last year's (or a future) date is not this year's submission, however early.
+            return Evaluation(
+                Status.NON_COMPLIANT,
+                f"Datum {given.isoformat()} ligger inte i uppföljningsåret {ctx.year} — "
+                f"sista dag är {deadline.isoformat()} {ctx.ref}.",
+            )
         if given <= deadline:
             return Evaluation(
                 Status.COMPLIANT,

@@ -25,6 +25,13 @@ RATIO = {
     "denominator_label": "Antal verksamma läkare",
     "rule": {"more_than": 0.5},
 }
+BEDS = {
+    "subject": "disponibla vårdplatsdygn",
+    "predicate": "var belagda",
+    "numerator_label": "Antal belagda vårddygn",
+    "denominator_label": "Antal disponibla vårdplatsdygn",
+    "allow_over": True,
+}
 SCHEDULE = {
     "required": {"days": ["mon", "tue", "wed", "thu", "fri"], "open": "08:00", "close": "17:00"}
 }
@@ -104,6 +111,23 @@ EVALUATIONS = [
         {"date": "2025-03-14"},
         N,
         ["13 dagar efter sista dag 2025-03-01"],
+    ),
+    # The date must fall in the follow-up year: last year's report is not this year's.
+    (
+        T.DATE_DEADLINE,
+        {"deadline": "03-01"},
+        {"date": "2024-02-20"},
+        N,
+        ["2024-02-20 ligger inte i uppföljningsåret 2025", "2025-03-01"],
+    ),
+    (T.DATE_DEADLINE, {"deadline": "03-01"}, {"date": "2026-01-10"}, N, ["uppföljningsåret"]),
+    # Without a rule a ratio is a reported figure (beläggning): counts kept, a reviewer judges.
+    (
+        T.COUNT_RATIO,
+        BEDS,
+        {"numerator": "1600", "denominator": "1460"},
+        R,
+        ["1600 av 1460 disponibla vårdplatsdygn (110 %) var belagda", "granskare"],
     ),
     (T.WEEKLY_SCHEDULE, SCHEDULE, week(), C, ["08.00–17.00"]),
     (T.WEEKLY_SCHEDULE, SCHEDULE, week(tue={"open": "07:30", "close": "18:00"}), C, []),
@@ -276,6 +300,7 @@ BAD_PARAMS = [
     (T.NAMED_PERSON, {"role_title": "X", "min_persons": 0}, "min_persons"),
     (T.COUNT_RATIO, {**RATIO, "rule": {"more_than": 0.5, "at_least": 1}}, "rule"),
     (T.COUNT_RATIO, {**RATIO, "rule": {"more_than": 50}}, "rule"),
+    (T.COUNT_RATIO, {**BEDS, "allow_over": "ja"}, "allow_over"),
     (T.DATE_DEADLINE, {"deadline": "1 mars"}, "deadline"),
     (T.DATE_DEADLINE, {"deadline": "02-30"}, "deadline"),
     (
@@ -319,6 +344,7 @@ def test_rules_are_described_in_swedish():
         "Senast 1 mars uppföljningsåret."
     )
     assert describe_rule(T.FREE_TEXT, {}) is None
+    assert describe_rule(T.COUNT_RATIO, BEDS) is None
 
 
 def test_unnumbered_section_is_referred_to_by_name():

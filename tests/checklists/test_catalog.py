@@ -114,6 +114,75 @@ def test_changed_file_updates_edition_in_place(db, tmp_path):
     assert count(db, AuditEvent) == events + 1
 
 
+def _corrected(tmp_path, mutate) -> Path:
+    data = yaml.safe_load(RULEBOOK.read_text(encoding="utf-8"))
+    mutate({i["code"]: i for i in data["items"]}, data)
+    path = tmp_path / "uor-2025.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _in_a_round(db) -> CatalogEdition:
+    """UOR-2025 loaded and put to one unit in a round."""
+    import datetime as dt
+
+    from audit.models import Role
+    from checklists import operations as ops
+    from tests.factories import make_unit, make_user
+
+    edition = load_edition(db, TEST_ACTOR, RULEBOOK).edition
+    make_unit(db, "byske")
+    ops.open_round(
+        db,
+        make_user(db, "bo", (Role.BESTALLARE, None)),
+        edition=edition,
+        title="Uppföljning 2025",
+        year=2025,
+        opens_on=dt.date(2025, 1, 1),
+        deadline=dt.date(2025, 3, 31),
+    )
+    return edition
+
+
+RATIO_CODE = "kompetens.lakare-specialister-allmanmedicin"
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda items, data: data["items"].remove(items[RATIO_CODE]),
+        lambda items, data: items[RATIO_CODE].update(answer={"type": "number", "unit": "antal"}),
+        lambda items, data: items[RATIO_CODE].update(recurrence="on_event"),
+    ],
+    ids=["removed", "answer type", "recurrence"],
+)
+def test_an_edition_in_a_round_is_not_changed_under_its_answers(db, tmp_path, mutate):
+    edition = _in_a_round(db)
+    requirements, events = count(db, Requirement), count(db, AuditEvent)
+    with pytest.raises(CatalogError) as excinfo:
+        load_edition(db, TEST_ACTOR, _corrected(tmp_path, mutate))
+    message = str(excinfo.value)
+    assert "används redan i uppföljningsomgångar" in message and RATIO_CODE in message
+    assert "UOR-2025.2" in message
+    assert count(db, Requirement) == requirements and count(db, AuditEvent) == events
+    db.refresh(edition)
+    assert edition.file_sha256 == parse_edition(RULEBOOK).sha256
+
+
+def test_an_edition_in_a_round_takes_new_wording(db, tmp_path):
+    _in_a_round(db)
+
+    def reword(items, data):
+        items[RATIO_CODE]["question"] = (
+            "Hur många läkare är verksamma, och hur många är specialister?"
+        )
+        data["items"].append(dict(items[RATIO_CODE], code="kompetens.ny-punkt"))
+
+    result = load_edition(db, TEST_ACTOR, _corrected(tmp_path, reword))
+    assert result.outcome == "updated"
+    assert result.changed == [RATIO_CODE] and result.added == ["kompetens.ny-punkt"]
+
+
 def _write(tmp_path, mutate) -> Path:
     data = yaml.safe_load(TILLAGG.read_text(encoding="utf-8"))
     mutate(data)
@@ -248,3 +317,25 @@ def test_every_section_of_chapters_2_to_6_has_items_or_a_reason():
     missing = [h for h in headings if h not in covered and h not in DELIBERATELY_WITHOUT_ITEM]
     assert missing == []
     assert not set(DELIBERATELY_WITHOUT_ITEM) & covered, "an exempted section now has items"
+
+
+# Duties to inform or report to the region: a missed one is a breach, not a patient-safety one.
+REPORTING_DUTIES = [
+    "kvalitet.patientsakerhetsberattelse",
+    "kvalitet.lex-maria-privat-kopia-till-regionen",
+    "kvalitet.lex-maria-privat-ivo-beslut",
+    "kvalitet.resultat-av-tillsyn",
+    "samhallsansvar.smittskydd-kontaktperson-meddelad",
+    "tillganglighet.begransat-oppethallande-bestallarenheten",
+    "tillganglighet.begransat-utbud-bestallarenheten",
+    "kompetens.verksamhetschef-byte-anmalan",
+    "telefoni.manadsrapport-telefontillganglighet",
+]
+
+
+def test_patient_safety_severity_is_kept_for_patient_safety():
+    """Calibrated in issue 10: 57 of 289 (was 80 of 285, reporting duties among them)."""
+    items = {i["code"]: i for i in parse_edition(RULEBOOK).items}
+    severe = [c for c, i in items.items() if i["severity"] == "patient_safety"]
+    assert (len(items), len(severe)) == (289, 57)
+    assert [c for c in REPORTING_DUTIES if items[c]["severity"] == "patient_safety"] == []

@@ -67,7 +67,13 @@ def _checklist(db, round_, code) -> Checklist:
 def test_round_opening_respects_applicability(db, world):
     edition, _ = world
     round_ = _open(db, world)
-    units = db.scalars(sa.select(Unit).where(Unit.kind != UnitKind.FILIAL)).all()
+    # populate_existing: has_filial is computed when a unit is loaded, and backen was loaded
+    # before its filial was added.
+    units = db.scalars(
+        sa.select(Unit)
+        .where(Unit.kind != UnitKind.FILIAL)
+        .execution_options(populate_existing=True)
+    ).all()
     requirements = db.scalars(
         sa.select(Requirement).where(Requirement.edition_id == edition.id)
     ).all()
@@ -88,6 +94,8 @@ def test_round_opening_respects_applicability(db, world):
     backen = {i.requirement.code for i in _checklist(db, round_, "backen").items}
     sjukvardsgrupp = {r.code for r in requirements if "units" in r.applies_to}
     assert sjukvardsgrupp <= byske and not sjukvardsgrupp & backen
+    filial = {r.code for r in requirements if "has_filial" in r.applies_to.get("flags", [])}
+    assert filial <= backen and not filial & byske  # §3.9: only the unit that has a filial
 
 
 def test_round_for_chosen_requirements_and_units(db, world):

@@ -375,6 +375,52 @@ def test_quiet_period_answer_for_an_on_event_item(client, world, db):
     assert "Ej aktuellt under perioden" in event_item.auto_explanation
 
 
+# An event-driven item of each answer type byske (egenregi) gets: the document needs no file,
+# the selection no choice, the number no value when nothing happened.
+QUIET_TYPES = [
+    "tillganglighet.begransat-utbud-plan",  # document
+    "tillganglighet.begransat-oppethallande-patientinformation",  # selection
+    "listning.listningsstopp-max-tre-manader",  # number
+    "kompetens.verksamhetschef-byte-anmalan",  # yes/no
+]
+
+
+@pytest.mark.parametrize("code", QUIET_TYPES)
+def test_every_answer_type_takes_ej_aktuellt_through_the_form(client, db, code):
+    load_units(db, TEST_ACTOR)
+    edition = load_edition(db, TEST_ACTOR, EDITIONS_DIR / "uor-2025.yaml").edition
+    bo = make_user(db, "bo", (Role.BESTALLARE, None))
+    make_user(db, "staff", (Role.PERSONAL, "byske"))
+    requirement = db.scalar(
+        sa.select(Requirement).where(Requirement.edition_id == edition.id, Requirement.code == code)
+    )
+    byske = db.scalar(sa.select(Unit).where(Unit.code == "byske"))
+    round_ = ops.open_round(
+        db,
+        bo,
+        edition=edition,
+        title="Uppföljning 2025",
+        year=2025,
+        opens_on=dt.date(2025, 1, 1),
+        deadline=dt.date(2025, 3, 31),
+        selection=ops.RoundSelection(requirement_ids=[requirement.id], unit_ids=[byske.id]),
+    )
+    db.commit()
+    checklist = round_.checklists[0]
+    target = checklist.items[0]
+    from checklists.sections import section_of
+
+    login(client, "staff", PASSWORD)
+    url = section_url(checklist, section_of(requirement.section))
+    token = csrf_token(client, url)
+    assert "Ej aktuellt under perioden" in client.get(url).get_data(as_text=True)
+    quiet = {"not_applicable": "y", "reason": "Inget sådant under 2025."}
+    response = save_one(client, checklist, target.id, 1, quiet, token)
+    assert response.status_code == 200 and response.get_json()["status"] == "not_applicable"
+    db.expire_all()
+    assert target.status == Status.NOT_APPLICABLE
+
+
 def upload(client, checklist, item_id, name, data):
     token = csrf_token(client, f"/checklistor/{checklist.id}/avsnitt/2.6")
     return client.post(
