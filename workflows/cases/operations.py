@@ -217,10 +217,10 @@ def _snapshot(case: Case) -> dict:
 def open_case(session: Session, user: User, unit: Unit, kind: CaseKind | str, entry: Entry) -> Case:
     """Skapa ärende: the unit's draft of a notice or application of ``kind``."""
     kind_ = case_type(kind)
-    if not may_file(user, unit):
-        raise WorkflowError("Bara enhetens verksamhetschef och personal skapar enhetens ärenden.")
     if unit.kind == UnitKind.FILIAL:
         raise WorkflowError("Ärenden lämnas av huvudmottagningen, inte av en filial (§3.9).")
+    if not may_file(user, unit):
+        raise WorkflowError("Bara enhetens verksamhetschef och personal skapar enhetens ärenden.")
     if kind_.private_only and unit.operator != Operator.PRIVAT:
         raise WorkflowError(
             "Lex Maria-ärenden lämnas hit bara av privata hälsocentraler; hälsocentraler i "
