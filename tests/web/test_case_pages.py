@@ -296,3 +296,42 @@ def test_a_private_unit_files_lex_maria_with_its_documents(app, people, db):
     page = f"/arenden/{case_id(response)}"
     html = post(vc, f"{page}/atgard/submit", page).get_data(as_text=True)
     assert "Kopia av anmälan till IVO; Utredningsmaterial" in html
+
+
+def test_a_restricted_service_opens_its_capitation_case_from_the_case_page(app, people, db):
+    vc, bo = client_for(app, "vc"), client_for(app, "bo")
+    start, end = TODAY, TODAY + dt.timedelta(days=20)
+    response = post(
+        vc,
+        "/arenden/ny/byske/begransat_utbud",
+        "/arenden/ny/byske/begransat_utbud",
+        period_from=start.isoformat(),
+        period_to=end.isoformat(),
+        provider_decided_on=TODAY.isoformat(),
+        restricted_part="Mottagningen stängd eftermiddagar.",
+        measures="Akuta besök hos Backen.",
+        gp_access="Distansbedömning av specialist i allmänmedicin.",
+        travel_time="Upp till 40 minuter längre.",
+        patient_information="1177.se och telefonsvarare.",
+        opening_hours_reduced="y",
+    )
+    page = f"/arenden/{case_id(response)}"
+    html = post(vc, f"{page}/atgard/submit", page).get_data(as_text=True)
+    assert "Risk- och konsekvensanalys kring patientsäkerheten" in html  # still missing
+    vc.post(
+        f"{page}/handlingar",
+        data={
+            "csrf_token": csrf_token(vc, page),
+            "document_kind": "risk_analysis",
+            "file": (io.BytesIO(b"Riskanalys utan personuppgifter."), "riskanalys.txt"),
+        },
+    )
+    assert post(vc, f"{page}/atgard/submit", page).status_code == 302
+    assert post(bo, f"{page}/atgard/note", page).status_code == 302
+    opened = post(bo, f"{page}/kapitering", page)
+    assert opened.status_code == 302 and opened.location.startswith("/sanktioner/")
+    sanction = bo.get(opened.location).get_data(as_text=True)
+    assert f'href="{page}"' in sanction  # the sanction case names the restricted service
+    again = post(bo, f"{page}/kapitering", page)
+    assert again.status_code == 409 and "redan" in again.get_data(as_text=True)
+    assert "Ärende om neddragning av kapiteringsersättningen" in bo.get(page).get_data(as_text=True)

@@ -640,3 +640,22 @@ def test_the_checklist_sees_the_units_cases_of_the_follow_up_year(db, people, st
     assert cases_for_items(db, byske.id, 2025, [code]) == {code: [last_year]}
     assert cases_for_items(db, unit(db, "backen").id, 2026, [code]) == {code: []}
     assert db.scalar(sa.select(sa.func.count()).select_from(Case)) == 5
+
+
+# --- the case store's garbage collection ---------------------------------------------------
+
+
+def test_case_documents_are_collected_against_their_own_rows(db, people, store, tmp_path):
+    from checklists.evidence import collect_garbage
+
+    case = walk(db, people, CaseKind.SERVICE_RESTRICTED, S.DRAFT, store)
+    db.commit()  # moves the staged document into the case store
+    kept = case.current_documents[0].sha256
+    orphan = store.put(b"ingen rad pekar hit")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    evidence = EvidenceStore(tmp_path / "underlag")
+    main = collect_garbage(db, evidence, delete=True, now=later)
+    assert main.orphans == [] and store.exists(kept) and store.exists(orphan)
+    report = collect_garbage(db, store, delete=True, now=later, referenced_by=CaseDocument.sha256)
+    assert report.orphans == [orphan]
+    assert store.exists(kept) and not store.exists(orphan)

@@ -29,7 +29,7 @@ from checklists.evidence import EvidenceError, EvidenceStore, check_upload
 from web.cases import bp
 from web.cases.forms import details_form, document_form, entry_from, form_data
 from web.database import get_db
-from web.forms import BaseForm
+from web.forms import BaseForm, choices
 from web.workflow_views import REFUSED, fire_from_form, parse_date, parse_int, refusal, timeline
 from workflows.cases import operations as co
 from workflows.cases.machine import CASE, STATE_LABELS, S, available
@@ -143,7 +143,7 @@ def _unit_choices(exclude: int):
         .where(Unit.id != exclude, Unit.active.is_(True), Unit.kind.in_(co.PARTNER_KINDS))
         .order_by(Unit.name)
     )
-    return [(str(uid), name) for uid, name in units]
+    return choices((str(uid), name) for uid, name in units)
 
 
 @bp.route("/ny/<unit_code>/<kind>", methods=["GET", "POST"])
@@ -205,12 +205,12 @@ def _page(
     db = get_db()
     editable = co.can_edit(current_user, case)
     later = co.can_edit_later(current_user, case)
-    choices = _unit_choices(case.unit_id)
+    units = _unit_choices(case.unit_id)
     if editable and form is None:
-        form = details_form(kind, choices, formdata=None, data=form_data(case, kind))
+        form = details_form(kind, units, formdata=None, data=form_data(case, kind))
     if later and later_form is None and any(f.later for f in kind.fields):
         later_form = details_form(
-            kind, choices, later=True, formdata=None, data=form_data(case, kind, later=True)
+            kind, units, later=True, formdata=None, data=form_data(case, kind, later=True)
         )
     uploads = None
     if editable or later:
