@@ -3,7 +3,7 @@
 - ``cases``: one row per case of every kind (begränsat öppethållande §2.7.5, begränsat utbud
   §2.7.6, listningstak §4.9.1, listningsstopp §4.9.2, byte av verksamhetschef §3.1.1, samarbete
   §2.13.1, filial §3.9, flytt §3.3/§3.8, underleverantör §3.20, Lex Maria §2.6), its state, the
-  period applied for and the one decided, the decision (who, when, diarienummer), the
+  period applied for and the one decided, the decision (outcome, who, when, diarienummer), the
   type's own answers as JSON, the branch a granted filial created and the capitation case a
   restricted service led to;
 - ``case_partners``: the units a case names (partners, the health centre referred to);
@@ -79,6 +79,19 @@ def upgrade() -> None:
         sa.Column("completion_deadline", sa.Date(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "outcome",
+            sa.Enum(
+                "granted",
+                "refused",
+                "noted",
+                name="case_outcome",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=True,
+        ),
         sa.Column("decided_from", sa.Date(), nullable=True),
         sa.Column("decided_to", sa.Date(), nullable=True),
         sa.Column("decided_limit", sa.Integer(), nullable=True),

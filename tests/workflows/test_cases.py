@@ -659,3 +659,22 @@ def test_case_documents_are_collected_against_their_own_rows(db, people, store, 
     report = collect_garbage(db, store, delete=True, now=later, referenced_by=CaseDocument.sha256)
     assert report.orphans == [orphan]
     assert store.exists(kept) and not store.exists(orphan)
+
+
+@pytest.mark.parametrize(
+    "kind, trigger, outcome",
+    [
+        (CaseKind.LIST_CAP, "grant", "granted"),
+        (CaseKind.LIST_CAP, "refuse", "refused"),
+        (CaseKind.SUBCONTRACTOR, "note", "noted"),
+    ],
+)
+def test_the_outcome_stays_with_the_case_after_it_moves_on(
+    db, people, store, kind, trigger, outcome
+):
+    case = walk(db, people, kind, S.SUBMITTED, store)
+    CASE.fire(db, people["bo"], case, trigger, data=decision_data(case), reason="Skäl.")
+    if trigger != "refuse":
+        CASE.fire(db, people["bo"], case, "take_effect")
+    CASE.fire(db, people["bo"], case, "close")
+    assert case.status == S.CLOSED and case.outcome.value == outcome

@@ -32,7 +32,7 @@ from web.database import get_db
 from web.forms import BaseForm, choices
 from web.workflow_views import REFUSED, fire_from_form, parse_date, parse_int, refusal, timeline
 from workflows.cases import operations as co
-from workflows.cases.machine import CASE, STATE_LABELS, S, available
+from workflows.cases.machine import CASE, OUTCOME_LABELS, STATE_LABELS, S, available
 from workflows.cases.models import Case, CaseDocument, CaseKind
 from workflows.cases.operations import CaseFieldErrors
 from workflows.cases.types import TYPES, case_type
@@ -188,11 +188,14 @@ def _field_errors(form, errors: dict[str, str]) -> None:
 
 def _summary(form) -> list[tuple[str, str, str]]:
     """The error summary: (field id, label, message) of every refused field, in form order."""
-    return [
-        (field.id, str(field.label.text), " ".join(str(e) for e in field.errors))
-        for field in form
-        if field.errors and field.short_name != "csrf_token"
-    ]
+    found = []
+    for field in form:
+        if not field.errors or field.short_name == "csrf_token":
+            continue
+        label, message = str(field.label.text), " ".join(str(e) for e in field.errors)
+        # The personnummer refusal names its field already ("Fältet ”Skäl” innehåller …").
+        found.append((field.id, "" if label in message else label, message))
+    return found
 
 
 # --- the case page --------------------------------------------------------------------------
@@ -239,6 +242,7 @@ def _page(
         actions=available(case, current_user),
         triggers=CASE.triggers,
         labels=STATE_LABELS,
+        outcomes=OUTCOME_LABELS,
         timeline=timeline("case", case.id),
         errors=errors or {},
         posted=posted or {},

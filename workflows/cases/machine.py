@@ -20,7 +20,7 @@ import re
 from audit.db import utcnow
 from audit.models import Role, UnitKind
 from checklists.workdays import add_working_days
-from workflows.cases.models import CaseKind, CaseState
+from workflows.cases.models import CaseKind, CaseOutcome, CaseState
 from workflows.cases.types import case_type, months_after
 from workflows.engine import Trigger, Workflow
 
@@ -171,8 +171,17 @@ def _store_completion_request(case, data, session, user):
     data["completion_deadline"] = case.completion_deadline
 
 
-def _store_decision(case, data, session, user):
+OUTCOME_LABELS = {
+    CaseOutcome.GRANTED: "Beviljat",
+    CaseOutcome.REFUSED: "Avslaget",
+    CaseOutcome.NOTED: "Noterat",
+}
+
+
+def _store_decision(case, data, session, user, outcome=CaseOutcome.REFUSED):
     kind = case_type(case.kind)
+    case.outcome = outcome
+    data["outcome"] = outcome.value
     case.decided_at = utcnow()
     case.decided_by_id = user.id
     case.diarienummer = _clean(data.get("diarienummer")).upper() or None
@@ -184,8 +193,9 @@ def _store_decision(case, data, session, user):
 
 
 def _store_grant_or_note(case, data, session, user):
-    _store_decision(case, data, session, user)
     kind = case_type(case.kind)
+    outcome = CaseOutcome.GRANTED if kind.application else CaseOutcome.NOTED
+    _store_decision(case, data, session, user, outcome)
     case.decided_from = data.get("decided_from") or case.period_from
     case.decided_to = data.get("decided_to") or case.period_to
     data["decided_from"], data["decided_to"] = case.decided_from, case.decided_to

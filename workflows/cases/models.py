@@ -48,6 +48,14 @@ class CaseState(enum.StrEnum):
     WITHDRAWN = "withdrawn"  # återtaget av enheten
 
 
+class CaseOutcome(enum.StrEnum):
+    """Beslutets utfall: granted or refused (an application), noted (a notice)."""
+
+    GRANTED = "granted"  # beviljat
+    REFUSED = "refused"  # avslaget
+    NOTED = "noted"  # noterat
+
+
 class DocumentKind(enum.StrEnum):
     """Handlingstyp: what an attached document is."""
 
@@ -105,6 +113,7 @@ class Case(Base):
     completion_deadline: Mapped[dt.date | None]
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    outcome: Mapped[CaseOutcome | None] = mapped_column(enum_column(CaseOutcome, "case_outcome"))
     decided_from: Mapped[dt.date | None]
     decided_to: Mapped[dt.date | None]
     decided_limit: Mapped[int | None]  # listningstak: the cap granted

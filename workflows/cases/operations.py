@@ -80,11 +80,13 @@ def title_for(kind: CaseType, period_from, period_to) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Waiting:
-    """Whose turn it is (``unit``, ``purchaser`` or None) and what for, with a date."""
+    """Whose turn it is (``unit``, ``purchaser`` or None) and what for, with a date: a
+    deadline (``by``), the day it can be done from (``from``) or the period's end (``end``)."""
 
     whose: str | None
     what: str
     due: dt.date | None = None
+    due_kind: str = "by"
 
 
 def waiting_for(case: Case) -> Waiting:
@@ -97,7 +99,7 @@ def waiting_for(case: Case) -> Waiting:
     if case.status == S.SUBMITTED:
         return Waiting("purchaser", "Pröva " + kind.outcome_word, decision_due(case))
     if case.status in (S.GRANTED, S.NOTED):
-        return Waiting("purchaser", "Markera att ärendet gäller", case.period[0])
+        return Waiting("purchaser", "Markera att ärendet gäller", case.period[0], "from")
     if case.status == S.REFUSED:
         return Waiting("purchaser", "Avsluta ärendet")
     if case.status == S.IN_EFFECT:
@@ -105,7 +107,7 @@ def waiting_for(case: Case) -> Waiting:
             return Waiting("unit", "Lämna " + ", ".join(kind.missing_later(case)).lower())
         end = case.period[1]
         if end is not None or not kind.ongoing:
-            return Waiting("purchaser", "Avsluta ärendet när perioden är slut", end)
+            return Waiting("purchaser", "Avsluta ärendet när perioden är slut", end, "end")
         return Waiting(None, "Gäller tills vidare")
     return Waiting(None, "")
 
