@@ -208,6 +208,8 @@ def test_the_case_pages_meet_wcag_21_aa(live_server, people, signed_in):
     ):
         unit.goto(live_server + path)
         problems[name] = _audit(unit, axe)
+        if path == "/enheter/backen":
+            screenshot(unit, "41-enhet-med-arenden")
     unit.goto(live_server + form)
     unit.get_by_label("Vilken vård eller vilka uppdrag samarbetet gäller").fill(
         f"Gäller {synthetic_personnummer(dt.date(1961, 7, 14))}"
@@ -233,6 +235,8 @@ def test_the_case_pages_meet_wcag_21_aa(live_server, people, signed_in):
         problems[name] = _audit(bo, axe)
     narrow = signed_in("bestallare", width=375)
     narrow.goto(live_server + "/arenden/")
+    assert no_horizontal_scroll(narrow)  # the table scrolls in its own box
+    problems["inkorg, 375 px"] = _audit(narrow, axe)
     screenshot(narrow, "40-arenden-inkorg-375")
     failing = {page: found for page, found in problems.items() if found}
     assert failing == {}, "\n".join(f"{p}: {v}" for p, vs in failing.items() for v in vs)

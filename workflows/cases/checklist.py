@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from workflows.cases.models import Case, CaseKind, CaseState
 from workflows.cases.types import case_type
@@ -89,7 +89,6 @@ def cases_for_items(
             Case.kind.in_(kinds),
             Case.status.not_in(NOT_EVIDENCE),
         )
-        .options(selectinload(Case.documents))
         .order_by(Case.period_from, Case.id)
     ).all()
     found = [case for case in rows if in_period(case, first, last)]

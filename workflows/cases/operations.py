@@ -14,10 +14,10 @@ from audit.db import utcnow
 from audit.models import Operator, Role, Unit, UnitKind, User
 from audit.trail import Actor, record
 from checklists.evidence import personal_data_refusal, store_after_commit
-from checklists.workdays import add_working_days, is_working_day, working_days_between
-from workflows.cases.machine import DECIDED, S, today
+from checklists.workdays import is_working_day, working_days_between
+from workflows.cases.machine import DECIDED, S
 from workflows.cases.models import Case, CaseDocument, CaseKind, CasePartner, DocumentKind
-from workflows.cases.types import UNITS, CaseType, case_type
+from workflows.cases.types import CaseType, case_type
 from workflows.engine import WorkflowError
 
 EDITABLE = (S.DRAFT, S.COMPLETION_REQUESTED)
@@ -426,25 +426,3 @@ def open_capitation_case(session: Session, user: User, case: Case):
 def capitation_source(session: Session, sanction_case_id: int) -> Case | None:
     """The restricted-service case a sanction case was opened from, if any."""
     return session.scalar(sa.select(Case).where(Case.capitation_case_id == sanction_case_id))
-
-
-def completion_due(days: int) -> dt.date:
-    return add_working_days(today(), days)
-
-
-__all__ = [
-    "UNITS",
-    "CaseFieldErrors",
-    "Entry",
-    "add_document",
-    "can_edit",
-    "can_edit_later",
-    "capitation_problem",
-    "open_capitation_case",
-    "open_case",
-    "remove_document",
-    "timeliness",
-    "update_case",
-    "update_later",
-    "waiting_for",
-]
