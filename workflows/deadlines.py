@@ -152,7 +152,13 @@ def case_deadlines(session: Session) -> list[Deadline]:
                     case.id,
                     case.unit_id,
                     due,
-                    f"Beslutet om ärendet ”{case.title}” (före {case.period_from.isoformat()})",
+                    case.title,
+                    texts=(
+                        f"Beslut behövs i ärendet ”{case.title}” senast {due.isoformat()}, "
+                        f"före {kind.period_from_label.lower()} {case.period_from.isoformat()}.",
+                        f"Beslutet i ärendet ”{case.title}” skulle ha fattats senast "
+                        f"{due.isoformat()}, före {case.period_from.isoformat()}.",
+                    ),
                 )
             )
         elif case.status == CaseState.IN_EFFECT and kind.end_reminder_days:

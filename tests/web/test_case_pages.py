@@ -297,6 +297,33 @@ def test_a_private_unit_files_lex_maria_with_its_documents(app, people, db):
     html = post(vc, f"{page}/atgard/submit", page).get_data(as_text=True)
     assert "Kopia av anmälan till IVO; Utredningsmaterial" in html
 
+    def attach(kind, name):
+        return vc.post(
+            f"{page}/handlingar",
+            data={
+                "csrf_token": csrf_token(vc, page),
+                "document_kind": kind,
+                "file": (io.BytesIO(b"Avidentifierad handling."), name),
+            },
+        )
+
+    assert attach("report", "anmalan.txt").status_code == 302
+    assert attach("investigation", "utredning.txt").status_code == 302
+    assert post(vc, f"{page}/atgard/submit", page).status_code == 302
+    bo = client_for(app, "bo")
+    assert post(bo, f"{page}/atgard/note", page).status_code == 302
+    assert post(bo, f"{page}/atgard/take_effect", page).status_code == 302
+    html = vc.get(page).get_data(as_text=True)
+    assert "Efter beslutet" in html and "Väntar på enheten" in html
+    assert attach("report", "sen.txt").status_code == 422  # only IVO's decision comes later
+    assert attach("ivo_decision", "ivo-beslut.txt").status_code == 302
+    saved = post(vc, f"{page}/uppgifter", page, part="later", ivo_decided_on=TODAY.isoformat())
+    assert saved.status_code == 302
+    assert post(bo, f"{page}/atgard/close", page).status_code == 302
+    case = db.get(Case, case_id(response))
+    db.refresh(case)
+    assert case.status == S.CLOSED and case.details["ivo_decided_on"] == TODAY.isoformat()
+
 
 def test_a_restricted_service_opens_its_capitation_case_from_the_case_page(app, people, db):
     vc, bo = client_for(app, "vc"), client_for(app, "bo")

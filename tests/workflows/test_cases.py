@@ -437,7 +437,10 @@ def test_an_application_is_reminded_of_for_a_decision_before_its_start(db, peopl
     assert co.decision_due(case) == dt.date(2026, 3, 13)
     assert co.waiting_for(case) == co.Waiting("purchaser", "Pröva ansökan", dt.date(2026, 3, 13))
     assert scan(db, dt.date(2026, 3, 10)).due_soon == 1
-    assert "Beslutet om ärendet" in db.scalar(sa.select(Reminder.text))
+    assert db.scalar(sa.select(Reminder.text)) == (
+        "Beslut behövs i ärendet ”Flytt av verksamheten (ändrad lokalisering) 2026-03-16” senast "
+        "2026-03-13, före planerad flyttdag 2026-03-16."
+    )
 
 
 # --- timeliness ------------------------------------------------------------------------------
