@@ -1114,6 +1114,7 @@ def collect_garbage(
     delete: bool = False,
     min_age: dt.timedelta = GC_MIN_AGE,
     now: dt.datetime | None = None,
+    referenced_by=None,
 ) -> GarbageReport:
     """Find (and with ``delete`` remove) files in ``store`` that no ``evidence_files`` row
     references and that are older than ``min_age``; move a staged file whose row committed
@@ -1122,12 +1123,16 @@ def collect_garbage(
     A file is removed only after a second look, just before: it is first renamed aside, its
     age checked again (an upload of the same content renews it) and the database asked again;
     if either says keep, it is put back.
+
+    ``referenced_by`` is the column that holds the store's hashes: ``evidence_files.sha256``
+    unless another store is collected (the ärenden's documents have a store of their own).
     """
     from checklists.rounds import EvidenceFile
 
+    column = referenced_by if referenced_by is not None else EvidenceFile.sha256
     now = now or dt.datetime.now(dt.UTC)
     cutoff = (now - min_age).timestamp()
-    referenced = set(session.scalars(sa.select(EvidenceFile.sha256).distinct()))
+    referenced = set(session.scalars(sa.select(column).distinct()))
     report = GarbageReport([], [], 0, 0, 0)
     if store.incoming.is_dir():
         for path in sorted(store.incoming.glob("*.part")):
@@ -1154,22 +1159,18 @@ def collect_garbage(
         report.orphans.append(sha256)
         report.freed_bytes += info.st_size
         if delete:
-            _remove_unreferenced(session, path, sha256, cutoff)
+            _remove_unreferenced(session, path, sha256, cutoff, column)
     return report
 
 
-def _remove_unreferenced(session: Session, path: Path, sha256: str, cutoff: float) -> None:
-    from checklists.rounds import EvidenceFile
-
+def _remove_unreferenced(session: Session, path: Path, sha256: str, cutoff: float, column) -> None:
     aside = path.with_name(f".gc-{sha256}")
     try:
         os.rename(path, aside)
     except FileNotFoundError:
         return
     still_old = aside.stat().st_mtime <= cutoff
-    referenced = session.scalar(
-        sa.select(sa.func.count()).select_from(EvidenceFile).where(EvidenceFile.sha256 == sha256)
-    )
+    referenced = session.scalar(sa.select(sa.func.count()).where(column == sha256))
     if still_old and not referenced:
         aside.unlink()
     elif not path.exists():

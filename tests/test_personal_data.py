@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 import audit.models  # noqa: F401 - every model module, so that Base.metadata is complete
 import checklists.rounds  # noqa: F401
+import workflows.cases.models  # noqa: F401
 import workflows.models  # noqa: F401
 from audit.db import Base
 from audit.personal_data import PERSONAL_TEXT, PersonalDataError
@@ -57,6 +58,8 @@ NOT_FREE_TEXT = {
     "evidence_files.media_type": "one of the allowed media types",
     "reminders.entity_type": "a table-like name set by the code",
     "reminders.kind": "upcoming | overdue",
+    "case_documents.sha256": "SHA-256 of the stored file",
+    "case_documents.media_type": "one of the allowed media types",
 }
 
 

@@ -91,6 +91,15 @@ ROUTE_ACCESS: dict[str, Access] = {
     "sanctions.show": Access(roles=UNIT_AND_REVIEWERS),
     "sanctions.act": Access(roles=UNIT_AND_REVIEWERS),
     "sanctions.ivo": roles(Role.BESTALLARE, Role.GRANSKARE),
+    "cases.index": Access(roles=UNIT_AND_REVIEWERS),
+    "cases.new": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "cases.show": Access(roles=UNIT_AND_REVIEWERS),
+    "cases.update": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "cases.upload": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "cases.remove_document": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "cases.download": Access(roles=UNIT_AND_REVIEWERS),
+    "cases.act": Access(roles=UNIT_AND_REVIEWERS),
+    "cases.capitation": roles(Role.BESTALLARE),
     "help.diagrams": Access(roles=ALL_ROLES),
     "catalog.index": Access(roles=ALL_ROLES),
     "catalog.edition": Access(roles=ALL_ROLES),
@@ -171,6 +180,16 @@ def _case(case_id: int) -> Unit | None:
     return case.unit
 
 
+def _arende(arende_id: int) -> Unit | None:
+    from workflows.cases.models import Case
+
+    case = get_db().get(Case, arende_id)
+    if case is None:
+        return None
+    g.arende = case
+    return case.unit
+
+
 # URL argument name -> function loading the unit it belongs to (None when it does not exist).
 # A resolver may also put the loaded object on ``g`` for the view.
 UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
@@ -180,6 +199,7 @@ UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
     "dialog_id": _dialog,
     "plan_id": _plan,
     "case_id": _case,
+    "arende_id": _arende,
 }
 
 

@@ -396,10 +396,22 @@ def evidence_gc(delete: bool) -> None:
     """Ta bort underlagsfiler som ingen rad i databasen hänvisar till och som är äldre än en
     timme, och flytta in filer vars rad sparades men som aldrig kom på plats."""
     from checklists.evidence import EvidenceStore, collect_garbage
+    from workflows.cases.models import CaseDocument
 
     store = EvidenceStore(evidence_dir())
+    # The ärenden's documents live in a store of their own (``arenden/``), collected against
+    # their own rows, so that neither store's rows can keep or lose the other's files.
+    case_store = EvidenceStore(evidence_dir() / "arenden")
     with session_scope() as session:
         report = collect_garbage(session, store, delete=delete)
+        cases = collect_garbage(
+            session, case_store, delete=delete, referenced_by=CaseDocument.sha256
+        )
+    report.orphans += cases.orphans
+    report.recovered += cases.recovered
+    report.stale_incoming += cases.stale_incoming
+    report.kept_young += cases.kept_young
+    report.freed_bytes += cases.freed_bytes
     megabytes = f"{report.freed_bytes / (1024 * 1024):.1f}".replace(".", ",")
     verb = "Borttagna" if delete else "Skulle tas bort"
     click.echo(

@@ -156,6 +156,9 @@ ACTIONS = {
     "mark_completion": _l("marked for completion"),
     "disposition": _l("handling decided"),
     "add_measure": _l("measure added"),
+    "add_document": _l("document attached"),
+    "remove_document": _l("document removed"),
+    "open_capitation_case": _l("capitation case opened"),
     "measure_done": _l("measure done"),
     "create": _l("created"),
     "update": _l("updated"),
@@ -182,6 +185,7 @@ ENTITY_TYPES = {
     "follow_up_dialog": _l("Follow-up dialog"),
     "action_plan": _l("Action plan"),
     "sanction_case": _l("Sanction case"),
+    "case": _l("Notice or application"),
     "ivo_referral": _l("Referral to IVO"),
     "login": _l("Unknown user name"),
 }

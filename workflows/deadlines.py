@@ -1,8 +1,10 @@
 """Bevakning av tidsgränser: the scheduled deadline scan.
 
 ``scan`` looks at every open deadline — material for a follow-up dialog, an action plan and its
-measures, a sanction case's response time, a checklist's last day — and queues a reminder when
-the deadline is a few working days away (``due_soon``) and when it has passed (``overdue``).
+measures, a sanction case's response time, a checklist's last day, an ärende's completion, the
+decision an application needs before its start, and the end of a case's period (a list stop
+ends, §4.9.2) — and queues a reminder when the deadline is a few working days away
+(``due_soon``; each deadline may say how many) and when it has passed (``overdue``).
 Reminders are unique per thing, kind and date, and inserted with ON CONFLICT DO NOTHING, so the
 scan is idempotent and two scans at once cannot queue anything twice. Cron-friendly:
 ``halsoval deadlines scan``.
@@ -53,6 +55,9 @@ class Deadline:
     unit_id: int
     due_on: dt.date
     what: str
+    remind_days: int = REMIND_WORKING_DAYS
+    # (due soon, overdue) sentences when "… ska vara klar" does not fit (a period that ends)
+    texts: tuple[str, str] | None = None
 
 
 def open_deadlines(session: Session) -> list[Deadline]:
@@ -109,6 +114,72 @@ def open_deadlines(session: Session) -> list[Deadline]:
         .where(Checklist.status.in_([ChecklistStatus.OPEN, ChecklistStatus.RETURNED]))
     ):
         found.append(Deadline("checklist", row[0], row[1], row[2], f"Checklistan ”{row[3]}”"))
+    found.extend(case_deadlines(session))
+    return found
+
+
+def case_deadlines(session: Session) -> list[Deadline]:
+    """Ärendenas tidsgränser: a completion asked for, a decision needed before the change an
+    application is for, and the end of a period in effect (with the type's own lead time)."""
+    from workflows.cases.models import Case, CaseState
+    from workflows.cases.operations import decision_due
+    from workflows.cases.types import case_type
+
+    found: list[Deadline] = []
+    rows = session.scalars(
+        sa.select(Case).where(
+            Case.status.in_(
+                [CaseState.COMPLETION_REQUESTED, CaseState.SUBMITTED, CaseState.IN_EFFECT]
+            )
+        )
+    )
+    for case in rows:
+        kind = case_type(case.kind)
+        if case.status == CaseState.COMPLETION_REQUESTED and case.completion_deadline:
+            found.append(
+                Deadline(
+                    "case",
+                    case.id,
+                    case.unit_id,
+                    case.completion_deadline,
+                    f"Kompletteringen av ärendet ”{case.title}”",
+                )
+            )
+        elif case.status == CaseState.SUBMITTED and (due := decision_due(case)):
+            found.append(
+                Deadline(
+                    "case_decision",
+                    case.id,
+                    case.unit_id,
+                    due,
+                    case.title,
+                    texts=(
+                        f"Beslut behövs i ärendet ”{case.title}” senast {due.isoformat()}, "
+                        f"före {kind.period_from_label.lower()} {case.period_from.isoformat()}.",
+                        f"Beslutet i ärendet ”{case.title}” skulle ha fattats senast "
+                        f"{due.isoformat()}, före {case.period_from.isoformat()}.",
+                    ),
+                )
+            )
+        elif case.status == CaseState.IN_EFFECT and kind.end_reminder_days:
+            end = case.period[1]
+            if end is None:
+                continue
+            found.append(
+                Deadline(
+                    "case_period",
+                    case.id,
+                    case.unit_id,
+                    end,
+                    case.title,
+                    remind_days=kind.end_reminder_days,
+                    texts=(
+                        f"{kind.label} gäller till och med {end.isoformat()} "
+                        f"({case.title}, {kind.section_label}).",
+                        f"{kind.label} upphörde {end.isoformat()}: avsluta ärendet ”{case.title}”.",
+                    ),
+                )
+            )
     return found
 
 
@@ -124,10 +195,14 @@ def scan(session: Session, today: dt.date) -> ScanResult:
     _lock(session)
     rows = []
     for deadline in open_deadlines(session):
+        soon, late = deadline.texts or (
+            f"{deadline.what} ska vara klar senast {deadline.due_on}.",
+            f"{deadline.what} skulle vara klar {deadline.due_on}.",
+        )
         if deadline.due_on < today:
-            kind, text = "overdue", f"{deadline.what} skulle vara klar {deadline.due_on}."
-        elif working_days_between(today, deadline.due_on) <= REMIND_WORKING_DAYS:
-            kind, text = "due_soon", f"{deadline.what} ska vara klar senast {deadline.due_on}."
+            kind, text = "overdue", late
+        elif working_days_between(today, deadline.due_on) <= deadline.remind_days:
+            kind, text = "due_soon", soon
         else:
             continue
         rows.append(

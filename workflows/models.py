@@ -299,3 +299,8 @@ class Reminder(Base):
     due_on: Mapped[dt.date]
     text: Mapped[str] = mapped_column(sa.Text, info=personal_text("Påminnelse"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The ärenden's rows live in their own package; importing them here keeps the metadata whole
+# wherever the workflow models are imported.
+from workflows.cases import models as _case_models  # noqa: E402,F401

@@ -150,7 +150,24 @@ def decision_complete(case, data, session) -> str | None:
             return "Ange nedsättningen i procent (över 0 och högst 100)."
         if not isinstance(start, dt.date) or not isinstance(end, dt.date) or end < start:
             return "Ange perioden för nedsättningen (från och till)."
+        source = _restricted_service(session, case)
+        if source is not None:
+            first, last = source.period
+            if start < first or end > last:
+                return (
+                    "Neddragningen gäller för motsvarande tid som utbudet var begränsat (§2.7.6): "
+                    f"perioden ska ligga inom {first.isoformat()}–{last.isoformat()}."
+                )
     return None
+
+
+def _restricted_service(session, case):
+    """The restricted-service case (§2.7.6) this sanction case was opened from, if any."""
+    from workflows.cases.models import Case
+
+    if case.id is None:
+        return None
+    return session.scalar(sa.select(Case).where(Case.capitation_case_id == case.id))
 
 
 # --- storing ---------------------------------------------------------------------------------

@@ -180,6 +180,40 @@ MATRIX = {
         {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
         404,
     ),  # no unit given
+    "cases.index": ("GET", "/arenden/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "cases.new": ("GET", "/arenden/ny/own/listningsstopp", {ANON: LOGIN, **NOT_UNIT}, OK),
+    "cases.show": ("GET", "/arenden/{aid}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "cases.update": ("POST", "/arenden/{aid}/uppgifter", {ANON: LOGIN, **NOT_UNIT}, 302),
+    "cases.upload": (
+        "POST",
+        "/arenden/{aid}/handlingar",
+        {ANON: LOGIN, **NOT_UNIT},
+        422,  # no document kind or file chosen: the case page with the refusal
+    ),
+    "cases.remove_document": (
+        "POST",
+        "/arenden/{aid}/handlingar/999/ta-bort",
+        {ANON: LOGIN, **NOT_UNIT},
+        404,
+    ),
+    "cases.download": (
+        "GET",
+        "/arenden/{aid}/handlingar/{adid}",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        OK,
+    ),
+    "cases.act": (
+        "POST",
+        "/arenden/{aid}/atgard/grant",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        409,
+    ),  # refused by the machine: the case is a draft
+    "cases.capitation": (
+        "POST",
+        "/arenden/{aid}/kapitering",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        409,
+    ),  # refused: not a restricted service
     "help.diagrams": ("GET", "/hjalp/flodesscheman", {ANON: LOGIN}, OK),
     "users.index": ("GET", "/anvandare/", {ANON: LOGIN, **NOT_ADMIN}, OK),
     "users.new": ("GET", "/anvandare/ny", {ANON: LOGIN, **NOT_ADMIN}, OK),
@@ -274,9 +308,32 @@ def people(db, app, tmp_path):
         title="Ärende",
         grounds="Grund",
     )
+    from checklists.evidence import check_upload
+    from tests.case_factories import complete_entry
+    from workflows.cases import operations as co
+
+    arende = co.open_case(
+        db,
+        users[Role.VERKSAMHETSCHEF],
+        db.scalar(sa.select(Unit).where(Unit.code == "own")),
+        "listningsstopp",
+        complete_entry(db, "listningsstopp"),
+    )
+    data = b"ansokan"
+    document = co.add_document(
+        db,
+        users[Role.VERKSAMHETSCHEF],
+        arende,
+        "application",
+        check_upload("ansokan.txt", data),
+        data,
+        EvidenceStore(tmp_path / "underlag" / "arenden"),
+    )
     db.commit()
     return {
         "uid": users[Role.LASARE].id,
+        "aid": arende.id,
+        "adid": document.id,
         "sid": case.id,
         "pid": plan.id,
         "rid": round_.id,

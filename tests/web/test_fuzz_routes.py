@@ -44,6 +44,9 @@ from web.checklists.forms import prefix
 from workflows import action_plan as ap
 from workflows import dialog as dl
 from workflows import sanction as sc
+from workflows.cases import types as case_types
+from workflows.cases.machine import CASE
+from workflows.cases.models import CaseKind, CaseState
 from workflows.models import ActionMeasure, DialogFinding
 
 EXAMPLES = int(os.environ.get("HALSOVAL_FUZZ_EXAMPLES", "10"))
@@ -117,7 +120,9 @@ QUERY = {
     "area": ["umea", "skelleftea"],
     "kind": ["halsocentral", "filial"],
     "operator": ["egenregi", "privat"],
-    "status": [s.value for s in ChecklistStatus] + ["active", "inactive", "all"],
+    "status": [s.value for s in ChecklistStatus]
+    + ["active", "inactive", "all", "alla"]
+    + [s.value for s in CaseState],
     "roll": [r.value for r in Role],
     "sjukvardsgrupp": ["1"],
     "answer_type": [t.value for t in AnswerType],
@@ -129,6 +134,8 @@ QUERY = {
     "sida": ["1", "2"],
     "verifiera": ["1"],
     "next": ["/", "/enheter/"],
+    "arendetyp": [k.value for k in CaseKind],
+    "vantar": ["enheten", "bestallarenheten"],
 }
 
 # Form field names read by the views that no baseline form below carries, so the fuzzer adds
@@ -144,6 +151,8 @@ EXTRA_FIELDS = {
     "main.set_language": ["lang", "next"],
     "checklists.upload": ["file"],
     "units.import_file": ["file"],
+    "cases.update": ["part"],
+    "cases.upload": ["file", "document_kind"],
 }
 
 
@@ -254,6 +263,7 @@ def world(world_connection, tmp_path_factory):
         due_date=dt.date.today() + dt.timedelta(days=20),
     )
     case = sc.open_case(db, bo, unit, title="Ärende", grounds="Grund", finding_ids=[finding.id])
+    arende, arende_doc = _arende(db, users[Role.VERKSAMHETSCHEF], unit, evidence_dir)
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
     sections = sorted({item.requirement.section.split(".")[0] for item in checklist.items})
@@ -277,8 +287,61 @@ def world(world_connection, tmp_path_factory):
         case_id=case.id,
         user_id=users[Role.LASARE].id,
         assignment_id=users[Role.LASARE].roles[0].id,
+        arende_id=arende.id,
+        arende_doc_id=arende_doc.id,
         editions=list(db.scalars(sa.select(CatalogEdition.code))),
     )
+
+
+def _arende(db, head, unit, evidence_dir):
+    """A list stop with everything filled in and a document, for the ärende routes."""
+    from checklists.evidence import check_upload
+    from workflows.cases import operations as co
+
+    fields = _case_fields(CaseKind.LIST_STOP)
+    entry = co.Entry(
+        values={"reasons": fields["reasons"], "information": fields["information"]},
+        period_from=dt.date.today(),
+        period_to=dt.date.today() + dt.timedelta(days=30),
+    )
+    arende = co.open_case(db, head, unit, CaseKind.LIST_STOP, entry)
+    data = b"ansokan"
+    document = co.add_document(
+        db,
+        head,
+        arende,
+        "application",
+        check_upload("ansokan.txt", data),
+        data,
+        EvidenceStore(evidence_dir / "arenden"),
+    )
+    return arende, document
+
+
+def _case_fields(kind) -> dict:
+    """A form of the case type's fields that would be accepted (as posted strings)."""
+    try:
+        spec = case_types.case_type(kind)
+    except (KeyError, ValueError):
+        return {}
+    today = dt.date.today()
+    form = {"period_from": today.isoformat()}
+    if spec.period_to_label:
+        form["period_to"] = (today + dt.timedelta(days=30)).isoformat()
+    for field in spec.fields:
+        if field.kind in (case_types.LINE, case_types.TEXT):
+            form[field.name] = "Uppgift."
+        elif field.kind == case_types.NUMBER:
+            form[field.name] = "4000"
+        elif field.kind == case_types.DATE:
+            form[field.name] = today.isoformat()
+        elif field.kind in (case_types.CONFIRM, case_types.FLAG):
+            form[field.name] = "y"
+        elif field.kind == case_types.CHOICE:
+            form[field.name] = field.choices[0][0]
+        elif field.kind == case_types.CHOICES:
+            form[field.name] = [c for c, _label in field.choices]
+    return form
 
 
 def _item_baseline(item) -> dict:
@@ -340,6 +403,7 @@ WORKFLOWS = {
     "dialogs.act": ("dialog_id", dl.DIALOG, "follow_up_dialogs"),
     "plans.act": ("plan_id", ap.ACTION_PLAN, "action_plans"),
     "sanctions.act": ("case_id", sc.SANCTION, "sanction_cases"),
+    "cases.act": ("arende_id", CASE, "cases"),
 }
 TRIGGER_FORMS = {
     "request_material": {
@@ -361,6 +425,16 @@ TRIGGER_FORMS = {
     "inform_unit": {"response_days": "10"},
     "respond": {"response": "Svar."},
     "assess": {"assessment": "Bedömning."},
+    "request_completion": {"completion_days": "5"},
+    "grant": {
+        "diarienummer": "RS 2026/1",
+        "decided_from": dt.date.today().isoformat(),
+        "decided_to": (dt.date.today() + dt.timedelta(days=20)).isoformat(),
+        "decided_limit": "4000",
+        "rationale": "Beviljas.",
+    },
+    "refuse": {"diarienummer": "RS 2026/2"},
+    "note": {"diarienummer": "", "rationale": "Noteras."},
     "decide": {
         "decision": "penalty",
         "rationale": "Upprepad brist.",
@@ -386,6 +460,9 @@ def _path_values(world) -> dict:
         "case_id": [world["case_id"]],
         "user_id": [world["user_id"]],
         "assignment_id": [world["assignment_id"]],
+        "arende_id": [world["arende_id"]],
+        "doc_id": [world["arende_doc_id"]],
+        "kind": [k.value for k in CaseKind],
         "round_id": [world["round_id"]],
         "unit_code": [world["unit_code"]],
         "edition_code": world["editions"],
@@ -409,6 +486,10 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         } | {"action": "continue", "item": str(item_id or "")}
     if endpoint == "checklists.save_item":
         return dict(item_form)
+    if endpoint == "cases.new":
+        return _case_fields(args.get("kind"))
+    if endpoint == "cases.update":
+        return _case_fields(CaseKind.LIST_STOP)
     if endpoint in ("checklists.judge_item", "checklists.review_section"):
         ids = (
             [item_id]
@@ -458,6 +539,7 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         },
         "checklists.return_checklist": {"message": "Komplettera."},
         "checklists.upload": {"file": ""},
+        "cases.upload": {"document_kind": "application", "file": ""},
         "dialogs.new": unit | {"title": "Dialog"},
         "dialogs.dispose": {"disposition": "action_plan", "note": "Plan behövs."},
         "plans.new": unit
@@ -505,6 +587,9 @@ def _state_setup(endpoint: str, world, args: dict, choose) -> list[tuple[str, in
     if endpoint in ("plans.add_measure", "plans.measure_done"):
         states = [ap.P.REQUESTED, ap.P.RETURNED, ap.P.APPROVED]
         return [("action_plans", world["plan_id"], choose(states).value)]
+    if endpoint in ("cases.update", "cases.upload", "cases.remove_document"):
+        states = [CaseState.DRAFT, CaseState.COMPLETION_REQUESTED]
+        return [("cases", world["arende_id"], choose(states).value)]
     if endpoint.startswith("checklists."):
         status = choose(list(ChecklistStatus))
         return [("checklists", world["checklist_id"], status.value)]

@@ -26,6 +26,7 @@ from checklists.answers import AnswerError, Status
 from checklists.models import Requirement, Severity
 from checklists.rounds import ChecklistStatus, Finding
 from checklists.sections import REVIEW_FILTERS, Filter, task_list
+from web.cases.checklist_links import case_links
 from web.checklists import bp
 from web.checklists.routes import _filter, _item_or_404, _section_or_404, wants_json
 from web.database import get_db
@@ -123,6 +124,7 @@ def _render_section(checklist, tasks, section, *, errors=None, status=200):
         errors=errors or {},
         posted=request.form if errors else {},
         reviewing=_reviewing(checklist),
+        case_links=case_links(db, checklist, items),
         judgements=JUDGEMENTS,
         Status=Status,
     ), status

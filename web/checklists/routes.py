@@ -42,6 +42,7 @@ from checklists.evidence import EvidenceError, EvidenceStore, check_upload
 from checklists.models import AnswerType
 from checklists.rounds import ChecklistItem, ChecklistStatus
 from checklists.sections import UNIT_FILTERS, Filter, counts, section_of, task_list
+from web.cases.checklist_links import case_links
 from web.checklists import bp
 from web.checklists.forms import field_name, item_form, loaded_version, raw_answer
 from web.database import get_db, writes_late
@@ -145,6 +146,7 @@ def render_section(
         can_review=ops.can_review(current_user),
         returned=checklist.status.value == "returned",
         field_name=field_name,
+        case_links=case_links(db, checklist, items),
         describe_rule=answers.describe_rule,
         AnswerType=AnswerType,
         Status=Status,

@@ -18,6 +18,7 @@ from web.forms import BaseForm
 from web.i18n import LANGUAGES
 from web.main import bp
 from web.redirects import safe_local_path
+from workflows.cases.models import Case, CaseState
 from workflows.models import (
     ActionPlan,
     DialogState,
@@ -178,6 +179,18 @@ WORKFLOW_TASKS = [
         "sanctions.show",
         "case_id",
     ),
+    (Case, CaseState.DRAFT, "unit", "Lämna in ärendet", "cases.show", "arende_id"),
+    (
+        Case,
+        CaseState.COMPLETION_REQUESTED,
+        "unit",
+        "Komplettera ärendet",
+        "cases.show",
+        "arende_id",
+    ),
+    (Case, CaseState.SUBMITTED, "purchaser", "Pröva ärendet", "cases.show", "arende_id"),
+    (Case, CaseState.GRANTED, "purchaser", "Markera att ärendet gäller", "cases.show", "arende_id"),
+    (Case, CaseState.NOTED, "purchaser", "Markera att ärendet gäller", "cases.show", "arende_id"),
 ]
 
 
@@ -188,8 +201,10 @@ def _workflow_tasks(db, roles) -> list[tuple[str, str, str, dict]]:
         turn.add("unit")
     if roles & {Role.BESTALLARE, Role.GRANSKARE}:
         turn.add("review")
+    if Role.BESTALLARE in roles:
+        turn.add("purchaser")  # ärenden are decided by the purchaser only
     tasks = []
-    for model in (FollowUpDialog, ActionPlan, SanctionCase):
+    for model in (FollowUpDialog, ActionPlan, SanctionCase, Case):
         wanted = {
             state: (text, endpoint, arg)
             for m, state, whose, text, endpoint, arg in WORKFLOW_TASKS

@@ -27,6 +27,7 @@ from web.workflow_views import (
     unit_from_form,
 )
 from workflows import sanction as sc
+from workflows.cases.operations import capitation_source
 from workflows.models import ActionPlan, DecidingBody, Decision, SanctionCase, SanctionGround
 
 
@@ -90,9 +91,12 @@ def _page(case, *, errors=None, posted=None, status=200):
     ).all()
     events = timeline("sanction_case", case.id)
     suggestion = sc.suggest_decision(db, case) if case.decision is None else None
+    source = capitation_source(db, case.id)  # a reduction for a restricted service (§2.7.6)
     return render_template(
         "sanctions/show.html",
         case=case,
+        source=source,
+        source_period=source.period if source else (None, None),
         grounds=grounds,
         timeline=events,
         actions=sc.SANCTION.available(case, current_user),

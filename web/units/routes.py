@@ -74,6 +74,24 @@ def detail(unit_code):
     return render_unit_page(g.unit)  # resolved and access-checked in web.access
 
 
+def unit_cases(db, unit) -> dict:
+    """The unit's ärenden and the kinds it may file (for its unit staff), for the unit page."""
+    from workflows.cases import operations as co
+    from workflows.cases.machine import STATE_LABELS as ARENDE_LABELS
+    from workflows.cases.models import Case
+    from workflows.cases.types import kinds_for
+
+    rows = db.scalars(
+        sa.select(Case).where(Case.unit_id == unit.id).order_by(Case.created_at.desc())
+    ).all()
+    may_file = co.may_file(current_user, unit) and unit.kind != UnitKind.FILIAL
+    return {
+        "arenden": [(case, co.waiting_for(case)) for case in rows],
+        "arende_labels": ARENDE_LABELS,
+        "arende_types": kinds_for(unit) if may_file else [],
+    }
+
+
 def render_unit_page(unit, *, errors=None, posted=None, status=200):
     """The unit page; the forms on it re-render it with their error and what was typed."""
     db = get_db()
@@ -112,6 +130,7 @@ def render_unit_page(unit, *, errors=None, posted=None, status=200):
     ).all()
     return render_template(
         "units/detail.html",
+        **unit_cases(db, unit),
         cases=cases,
         case_labels=CASE_LABELS,
         plans=plans,
