@@ -1123,11 +1123,9 @@ def collect_garbage(
     age checked again (an upload of the same content renews it) and the database asked again;
     if either says keep, it is put back.
     """
-    from checklists.rounds import EvidenceFile
-
     now = now or dt.datetime.now(dt.UTC)
     cutoff = (now - min_age).timestamp()
-    referenced = set(session.scalars(sa.select(EvidenceFile.sha256).distinct()))
+    referenced = referenced_hashes(session)
     report = GarbageReport([], [], 0, 0, 0)
     if store.incoming.is_dir():
         for path in sorted(store.incoming.glob("*.part")):
@@ -1158,18 +1156,46 @@ def collect_garbage(
     return report
 
 
-def _remove_unreferenced(session: Session, path: Path, sha256: str, cutoff: float) -> None:
+def _store_columns() -> list[sa.Column]:
+    """Every column that holds the SHA-256 of a file in the store (marked
+    ``info={"evidence_store": True}``): checklist evidence, and the files of any other table
+    that keeps its uploads here (an action plan's report, §7.1.3). The caller loads the whole
+    schema first (``web.schema``; the command line does), so that the table of a higher layer
+    is not missed — missing it would delete that table's files."""
+    from audit.db import Base
     from checklists.rounds import EvidenceFile
 
+    columns = [EvidenceFile.__table__.c.sha256]
+    for table in Base.metadata.sorted_tables:
+        columns += [
+            c for c in table.columns if c.info.get("evidence_store") and c is not columns[0]
+        ]
+    return columns
+
+
+def referenced_hashes(session: Session) -> set[str]:
+    """The SHA-256 of every file some row references."""
+    found: set[str] = set()
+    for column in _store_columns():
+        found |= set(session.scalars(sa.select(column).distinct()))
+    return found
+
+
+def _is_referenced(session: Session, sha256: str) -> bool:
+    return any(
+        session.scalar(sa.select(sa.func.count()).where(column == sha256))
+        for column in _store_columns()
+    )
+
+
+def _remove_unreferenced(session: Session, path: Path, sha256: str, cutoff: float) -> None:
     aside = path.with_name(f".gc-{sha256}")
     try:
         os.rename(path, aside)
     except FileNotFoundError:
         return
     still_old = aside.stat().st_mtime <= cutoff
-    referenced = session.scalar(
-        sa.select(sa.func.count()).select_from(EvidenceFile).where(EvidenceFile.sha256 == sha256)
-    )
+    referenced = _is_referenced(session, sha256)
     if still_old and not referenced:
         aside.unlink()
     elif not path.exists():

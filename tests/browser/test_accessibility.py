@@ -71,7 +71,8 @@ def ids(live_server, live_env):
             backen,
             title="Plan",
             requirements="Mer än hälften specialister.",
-            due_date=dt.date.today() + dt.timedelta(days=30),
+            plan_due=dt.date.today() + dt.timedelta(days=30),
+            measures_due=dt.date.today() + dt.timedelta(days=30),
         )
         db.commit()
         checklist = db.scalar(sa.select(Checklist.id).where(Checklist.round_id == round_.id))

@@ -262,7 +262,8 @@ def people(db, app, tmp_path):
         db.scalar(sa.select(Unit).where(Unit.code == "own")),
         title="Plan",
         requirements="Krav",
-        due_date=dt.date.today() + dt.timedelta(days=30),
+        plan_due=dt.date.today() + dt.timedelta(days=30),
+        measures_due=dt.date.today() + dt.timedelta(days=30),
     )
     from workflows.sanction import open_case
 
@@ -272,6 +273,7 @@ def people(db, app, tmp_path):
         db.scalar(sa.select(Unit).where(Unit.code == "own")),
         title="Ärende",
         grounds="Grund",
+        diarienummer="RS 2025/1",
     )
     db.commit()
     return {

@@ -242,7 +242,8 @@ def world(world_connection, tmp_path_factory):
         unit,
         title="Plan",
         requirements="Krav",
-        due_date=dt.date.today() + dt.timedelta(days=30),
+        plan_due=dt.date.today() + dt.timedelta(days=30),
+        measures_due=dt.date.today() + dt.timedelta(days=30),
         finding_ids=[finding.id],
     )
     ap.add_measure(
@@ -253,7 +254,15 @@ def world(world_connection, tmp_path_factory):
         responsible="Vera",
         due_date=dt.date.today() + dt.timedelta(days=20),
     )
-    case = sc.open_case(db, bo, unit, title="Ärende", grounds="Grund", finding_ids=[finding.id])
+    case = sc.open_case(
+        db,
+        bo,
+        unit,
+        title="Ärende",
+        grounds="Grund",
+        diarienummer="RS 2025/1",
+        finding_ids=[finding.id],
+    )
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
     sections = sorted({item.requirement.section.split(".")[0] for item in checklist.items})

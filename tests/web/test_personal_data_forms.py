@@ -88,7 +88,13 @@ def dialog_in(db, state: DialogState) -> FollowUpDialog:
 def submitted_plan(db) -> ActionPlan:
     bo, vc = _user(db, "bo"), _user(db, "vc")
     plan = ap.request_action_plan(
-        db, bo, _unit(db), title="Läkarbemanning", requirements="Mer än hälften.", due_date=DUE
+        db,
+        bo,
+        _unit(db),
+        title="Läkarbemanning",
+        requirements="Mer än hälften.",
+        plan_due=DUE,
+        measures_due=DUE,
     )
     ap.add_measure(db, vc, plan, description="Rekrytera", responsible="Vera", due_date=DUE)
     ap.ACTION_PLAN.fire(db, vc, plan, "submit_plan")
@@ -97,7 +103,14 @@ def submitted_plan(db) -> ActionPlan:
 
 
 def open_case(db) -> SanctionCase:
-    case = sc.open_case(db, _user(db, "bo"), _unit(db), title="Ärende", grounds="Brist §3.1.2.")
+    case = sc.open_case(
+        db,
+        _user(db, "bo"),
+        _unit(db),
+        title="Ärende",
+        grounds="Brist §3.1.2.",
+        diarienummer="RS 2025/1",
+    )
     db.commit()
     return case
 

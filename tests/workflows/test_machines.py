@@ -49,9 +49,10 @@ def make_row(db, people, name):
             unit,
             title="P",
             requirements="K",
-            due_date=dt.date.today() + dt.timedelta(days=30),
+            plan_due=dt.date.today() + dt.timedelta(days=30),
+            measures_due=dt.date.today() + dt.timedelta(days=30),
         )
-    return sc.open_case(db, bo, unit, title="S", grounds="G")
+    return sc.open_case(db, bo, unit, title="S", grounds="G", diarienummer="RS 2025/1")
 
 
 @pytest.mark.parametrize("name, state, trigger", list(cases()))
