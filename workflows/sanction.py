@@ -166,7 +166,15 @@ def response_days_given(case, data, session) -> str | None:
     return _days(data, "response_days")
 
 
-def extra_days_given(case, data, session) -> str | None:
+def response_extendable(case, data, session) -> str | None:
+    if case.response_deadline is None:
+        return "Ingen svarstid är satt i ärendet."
+    return _days(data, "extra_days")
+
+
+def reply_extendable(case, data, session) -> str | None:
+    if case.reply_deadline is None:
+        return "Ingen svarstid för kommuniceringen är satt i ärendet."
     return _days(data, "extra_days")
 
 
@@ -207,6 +215,8 @@ def rectification_over(case, data, session) -> str | None:
         return "Ange om enheten har rättat bristen."
     if not _clean(data.get("rectification_outcome")):
         return "Beskriv vad enheten har gjort under rättelseperioden."
+    if case.rectification_deadline is None:
+        return "Ingen rättelseperiod är satt i ärendet."
     if data["rectified"] == "no" and case.rectification_deadline >= today():
         return (
             f"Rättelseperioden löper till och med {case.rectification_deadline.isoformat()}; "
@@ -321,7 +331,11 @@ def unit_was_heard(case, data, session) -> str | None:
     if decision not in BURDENING:
         return None
     label = DECISION_LABELS[decision]
-    if case.intended_decision != decision or case.status == C.ASSESSED:
+    if (
+        case.intended_decision != decision
+        or case.status == C.ASSESSED
+        or case.reply_deadline is None
+    ):
         return (
             f"Ett beslut om {label} får inte fattas förrän enheten har fått del av det avsedda "
             "beslutet och kunnat yttra sig (kommunicering, förvaltningslagen 25 §)."
@@ -450,7 +464,8 @@ SANCTION = Workflow(
     state_labels=STATE_LABELS,
     guards={
         "response_days_given": response_days_given,
-        "extra_days_given": extra_days_given,
+        "response_extendable": response_extendable,
+        "reply_extendable": reply_extendable,
         "response_written": response_written,
         "deadline_has_passed": deadline_has_passed,
         "assessment_written": assessment_written,
@@ -477,7 +492,7 @@ SANCTION = Workflow(
             (C.INFORMED,),
             C.INFORMED,
             PURCHASER,
-            guards=("extra_days_given",),
+            guards=("response_extendable",),
             needs_reason=True,
             apply=_extend_response,
         ),
@@ -540,7 +555,7 @@ SANCTION = Workflow(
             (C.COMMUNICATED,),
             C.COMMUNICATED,
             PURCHASER,
-            guards=("extra_days_given",),
+            guards=("reply_extendable",),
             needs_reason=True,
             apply=_extend_reply,
         ),

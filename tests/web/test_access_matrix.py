@@ -159,6 +159,48 @@ MATRIX = {
         {ANON: LOGIN, **NOT_UNIT},
         404,
     ),
+    "plans.edit_measure": (
+        "POST",
+        "/atgardsplaner/{pid}/atgarder/999",
+        {ANON: LOGIN, **NOT_UNIT},
+        404,
+    ),
+    "plans.remove_measure": (
+        "POST",
+        "/atgardsplaner/{pid}/atgarder/999/ta-bort",
+        {ANON: LOGIN, **NOT_UNIT},
+        404,
+    ),
+    "plans.change_dates": (
+        "POST",
+        "/atgardsplaner/{pid}/datum",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        422,
+    ),  # no reason, no dates: refused with a message
+    "plans.upload": (
+        "POST",
+        "/atgardsplaner/{pid}/underlag",
+        {ANON: LOGIN, **NOT_UNIT},
+        422,
+    ),  # no file
+    "plans.download": (
+        "GET",
+        "/atgardsplaner/{pid}/underlag/999",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,
+    ),
+    "plans.remove_file": (
+        "POST",
+        "/atgardsplaner/{pid}/underlag/999/ta-bort",
+        {ANON: LOGIN, **NOT_UNIT},
+        404,
+    ),
+    "sanctions.letter": (
+        "GET",
+        "/sanktioner/{sid}/beslut",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,
+    ),  # no decision yet, so no letter
     "sanctions.index": ("GET", "/sanktioner/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
     "sanctions.new": (
         "POST",

@@ -44,7 +44,7 @@ from web.checklists.forms import prefix
 from workflows import action_plan as ap
 from workflows import dialog as dl
 from workflows import sanction as sc
-from workflows.models import ActionMeasure, DialogFinding
+from workflows.models import ActionMeasure, DialogFinding, PlanEvidenceFile
 
 EXAMPLES = int(os.environ.get("HALSOVAL_FUZZ_EXAMPLES", "10"))
 ANON = "anonymous"
@@ -136,7 +136,8 @@ QUERY = {
 EXTRA_FIELDS = {
     "dialogs.new": ["unit"],
     "plans.new": ["unit", "finding"],
-    "sanctions.new": ["unit", "plan", "finding"],
+    "sanctions.new": ["unit", "plan", "finding", "diarienummer"],
+    "plans.upload": ["file"],
     "sanctions.ivo": ["unit", "finding"],
     "checklists.section": ["action", "item"],
     "checklists.review_section": ["action"],
@@ -254,6 +255,14 @@ def world(world_connection, tmp_path_factory):
         responsible="Vera",
         due_date=dt.date.today() + dt.timedelta(days=20),
     )
+    plan_file = PlanEvidenceFile(
+        plan=plan,
+        sha256=store.put(b"rapport"),
+        filename="r.txt",
+        media_type="text/plain",
+        size=7,
+    )
+    db.add(plan_file)
     case = sc.open_case(
         db,
         bo,
@@ -283,6 +292,7 @@ def world(world_connection, tmp_path_factory):
         entry_id=entry.id,
         plan_id=plan.id,
         measure_id=measure.id,
+        plan_file_id=plan_file.id,
         case_id=case.id,
         user_id=users[Role.LASARE].id,
         assignment_id=users[Role.LASARE].roles[0].id,
@@ -371,15 +381,33 @@ TRIGGER_FORMS = {
     "respond": {"response": "Svar."},
     "assess": {"assessment": "Bedömning."},
     "decide": {
-        "decision": "penalty",
+        "decision": "remark",
         "rationale": "Upprepad brist.",
-        "deciding_body": "regionstyrelsen",
+        "deciding_body": "bestallarenheten",
         "diarienummer": "RS 2025/123",
+        "decided_on": dt.date.today().isoformat(),
+        "protocol_paragraph": "§ 12",
+        "prop_seriousness": "Allvarlig.",
+        "prop_duration": "Ett år.",
+        "prop_repetition": "Andra gången.",
+        "prop_own_measures": "Inga.",
+        "prop_patient_safety": "Ingen känd.",
+        "four_eyes_reason": "Ensam handläggare.",
         "penalty_sek": "50 000",
-        "reduction_percent": "10",
-        "reduction_from": "2030-01-01",
-        "reduction_to": "2030-06-30",
     },
+    "extend_response": {"extra_days": "5"},
+    "demand_rectification": {"rectification_demand": "Rätta.", "rectification_days": "10"},
+    "end_rectification": {"rectified": "yes", "rectification_outcome": "Rättat."},
+    "communicate": {
+        "intended_decision": "penalty",
+        "intended_grounds": "Upprepad brist.",
+        "intended_penalty_sek": "50 000",
+        "intended_percent": "10",
+        "intended_from": "2030-01-01",
+        "intended_to": "2030-06-30",
+        "reply_days": "10",
+    },
+    "answer_communication": {"reply": "Synpunkter."},
 }
 
 
@@ -392,6 +420,7 @@ def _path_values(world) -> dict:
         "entry_id": [world["entry_id"]],
         "plan_id": [world["plan_id"]],
         "measure_id": [world["measure_id"]],
+        "plan_file_id": [world["plan_file_id"]],
         "case_id": [world["case_id"]],
         "user_id": [world["user_id"]],
         "assignment_id": [world["assignment_id"]],
@@ -473,13 +502,22 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         | {
             "title": "Plan",
             "requirements": "Krav",
-            "due_date": due,
+            "plan_due": due,
+            "measures_due": due,
             "finding": str(world["finding_id"]),
         },
         "plans.add_measure": {"description": "Rutin", "responsible": "Vera", "measure_due": due},
+        "plans.edit_measure": {"description": "Rutin", "responsible": "Vera", "measure_due": due},
+        "plans.change_dates": {"plan_due": due, "measures_due": due, "reason": "Skäl."},
+        "plans.upload": {"file": ""},
         "plans.measure_done": {"done_on": dt.date.today().isoformat()},
         "sanctions.new": unit
-        | {"title": "Ärende", "grounds": "Grund", "finding": str(world["finding_id"])},
+        | {
+            "title": "Ärende",
+            "grounds": "Grund",
+            "diarienummer": "RS 2025/5",
+            "finding": str(world["finding_id"]),
+        },
         "sanctions.ivo": unit
         | {
             "referred_on": "2025-12-01",
@@ -511,8 +549,8 @@ def _state_setup(endpoint: str, world, args: dict, choose) -> list[tuple[str, in
     if endpoint == "dialogs.dispose":
         states = [dl.DialogState.MEETING_BOOKED, dl.DialogState.MEETING_HELD]
         return [("follow_up_dialogs", world["dialog_id"], choose(states).value)]
-    if endpoint in ("plans.add_measure", "plans.measure_done"):
-        states = [ap.P.REQUESTED, ap.P.RETURNED, ap.P.APPROVED]
+    if endpoint.startswith("plans.") and "plan_id" in args:
+        states = [ap.P.REQUESTED, ap.P.SUBMITTED, ap.P.RETURNED, ap.P.APPROVED]
         return [("action_plans", world["plan_id"], choose(states).value)]
     if endpoint.startswith("checklists."):
         status = choose(list(ChecklistStatus))

@@ -245,7 +245,8 @@ def test_plan_title(app, people, db, caplog):
         unit="byske",
         title=typed,
         requirements="Mer än hälften.",
-        due_date=DUE.isoformat(),
+        plan_due=DUE.isoformat(),
+        measures_due=DUE.isoformat(),
     )
     assert_refused(response, "Titel", "plan-title", typed, caplog)
     assert ">Mer än hälften.</textarea>" in response.get_data(as_text=True)
@@ -275,6 +276,7 @@ def test_case_title(app, people, db, caplog):
         unit="byske",
         title=typed,
         grounds="Brist mot §3.1.2.",
+        diarienummer="RS 2025/1",
     )
     assert_refused(response, "Titel", "case-title", typed, caplog)
     assert count(db, SanctionCase) == 0
@@ -347,6 +349,7 @@ def test_two_fields_each_get_their_own_error(app, people, db, caplog):
         unit="byske",
         title=f"Ärende {NUMBER}",
         grounds=f"Brist, se {DISGUISED}",
+        diarienummer="RS 2025/1",
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
