@@ -1127,12 +1127,12 @@ def collect_garbage(
     ``referenced_by`` is the column that holds the store's hashes: ``evidence_files.sha256``
     unless another store is collected (the ärenden's documents have a store of their own).
     """
-    from checklists.rounds import EvidenceFile
-
-    column = referenced_by if referenced_by is not None else EvidenceFile.sha256
     now = now or dt.datetime.now(dt.UTC)
     cutoff = (now - min_age).timestamp()
-    referenced = set(session.scalars(sa.select(column).distinct()))
+    if referenced_by is not None:
+        referenced = set(session.scalars(sa.select(referenced_by).distinct()))
+    else:
+        referenced = referenced_hashes(session)
     report = GarbageReport([], [], 0, 0, 0)
     if store.incoming.is_dir():
         for path in sorted(store.incoming.glob("*.part")):
@@ -1159,18 +1159,50 @@ def collect_garbage(
         report.orphans.append(sha256)
         report.freed_bytes += info.st_size
         if delete:
-            _remove_unreferenced(session, path, sha256, cutoff, column)
+            _remove_unreferenced(session, path, sha256, cutoff, referenced_by)
     return report
 
 
-def _remove_unreferenced(session: Session, path: Path, sha256: str, cutoff: float, column) -> None:
+def _store_columns() -> list[sa.Column]:
+    """Every column that holds the SHA-256 of a file in the store (marked
+    ``info={"evidence_store": True}``): checklist evidence, and the files of any other table
+    that keeps its uploads here (an action plan's report, §7.1.3). The caller loads the whole
+    schema first (``web.schema``; the command line does), so that the table of a higher layer
+    is not missed — missing it would delete that table's files."""
+    from audit.db import Base
+    from checklists.rounds import EvidenceFile
+
+    columns = [EvidenceFile.__table__.c.sha256]
+    for table in Base.metadata.sorted_tables:
+        columns += [
+            c for c in table.columns if c.info.get("evidence_store") and c is not columns[0]
+        ]
+    return columns
+
+
+def referenced_hashes(session: Session) -> set[str]:
+    """The SHA-256 of every file some row references."""
+    found: set[str] = set()
+    for column in _store_columns():
+        found |= set(session.scalars(sa.select(column).distinct()))
+    return found
+
+
+def _is_referenced(session: Session, sha256: str, column=None) -> bool:
+    columns = [column] if column is not None else _store_columns()
+    return any(session.scalar(sa.select(sa.func.count()).where(c == sha256)) for c in columns)
+
+
+def _remove_unreferenced(
+    session: Session, path: Path, sha256: str, cutoff: float, column=None
+) -> None:
     aside = path.with_name(f".gc-{sha256}")
     try:
         os.rename(path, aside)
     except FileNotFoundError:
         return
     still_old = aside.stat().st_mtime <= cutoff
-    referenced = session.scalar(sa.select(sa.func.count()).where(column == sha256))
+    referenced = _is_referenced(session, sha256, column)
     if still_old and not referenced:
         aside.unlink()
     elif not path.exists():

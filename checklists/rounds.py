@@ -121,7 +121,7 @@ class EvidenceFile(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist_items.id"), index=True)
-    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True, info={"evidence_store": True})
     filename: Mapped[str] = mapped_column(sa.String(255), info=personal_text("Filnamn"))
     media_type: Mapped[str] = mapped_column(sa.String(120))
     size: Mapped[int]

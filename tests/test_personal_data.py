@@ -56,6 +56,8 @@ NOT_FREE_TEXT = {
     "catalog_loads.outcome": "created | updated | unchanged",
     "evidence_files.sha256": "SHA-256 of the stored file",
     "evidence_files.media_type": "one of the allowed media types",
+    "plan_evidence_files.sha256": "SHA-256 of the stored file",
+    "plan_evidence_files.media_type": "one of the allowed media types",
     "reminders.entity_type": "a table-like name set by the code",
     "reminders.kind": "upcoming | overdue",
     "case_documents.sha256": "SHA-256 of the stored file",

@@ -395,6 +395,7 @@ def evidence_group() -> None:
 def evidence_gc(delete: bool) -> None:
     """Ta bort underlagsfiler som ingen rad i databasen hänvisar till och som är äldre än en
     timme, och flytta in filer vars rad sparades men som aldrig kom på plats."""
+    import web.schema  # noqa: F401  (every table that references stored files)
     from checklists.evidence import EvidenceStore, collect_garbage
     from workflows.cases.models import CaseDocument
 

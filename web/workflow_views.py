@@ -7,7 +7,7 @@ import datetime as dt
 import math
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -30,6 +30,9 @@ def refusal(exc: Exception, form: str, status: int = 409) -> tuple[str, int]:
     field error beside the field."""
     if isinstance(exc, PersonalDataError):
         return personal_data.refuse(exc, form), 422
+    if isinstance(exc, WorkflowError) and exc.guard and exc.guard in request.form:
+        # A refusal about one field (a guard named after it) is shown beside that field too.
+        g.setdefault("field_errors", {}).setdefault(form, {})[exc.guard] = str(exc)
     return str(exc), status
 
 

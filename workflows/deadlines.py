@@ -80,34 +80,44 @@ def open_deadlines(session: Session) -> list[Deadline]:
                 f"Underlag till uppföljningsdialogen ”{row[3]}”",
             )
         )
-    done = (PlanState.REPORTED, PlanState.VERIFIED, PlanState.CLOSED)
-    for row in session.execute(
-        sa.select(ActionPlan.id, ActionPlan.unit_id, ActionPlan.due_date, ActionPlan.title).where(
-            ActionPlan.status.not_in(done)
-        )
+    # A plan is due from the unit twice: handed in by plan_due, carried out by measures_due.
+    for state_in, column, what in (
+        ((PlanState.REQUESTED, PlanState.RETURNED), ActionPlan.plan_due, "Åtgärdsplanen"),
+        ((PlanState.APPROVED,), ActionPlan.measures_due, "Åtgärderna i planen"),
     ):
-        found.append(Deadline("action_plan", row[0], row[1], row[2], f"Åtgärdsplanen ”{row[3]}”"))
+        for row in session.execute(
+            sa.select(ActionPlan.id, ActionPlan.unit_id, column, ActionPlan.title).where(
+                ActionPlan.status.in_(state_in)
+            )
+        ):
+            found.append(Deadline("action_plan", row[0], row[1], row[2], f"{what} ”{row[3]}”"))
     for row in session.execute(
         sa.select(
             ActionMeasure.id, ActionPlan.unit_id, ActionMeasure.due_date, ActionMeasure.description
         )
         .join(ActionPlan)
-        .where(ActionMeasure.done_on.is_(None), ActionPlan.status.not_in(done))
+        .where(ActionMeasure.done_on.is_(None), ActionPlan.status == PlanState.APPROVED)
     ):
         found.append(Deadline("action_measure", row[0], row[1], row[2], f"Åtgärden ”{row[3]}”"))
-    for row in session.execute(
-        sa.select(
-            SanctionCase.id,
-            SanctionCase.unit_id,
-            SanctionCase.response_deadline,
-            SanctionCase.title,
-        ).where(SanctionCase.status == SanctionState.INFORMED)
+    for state, column, what in (
+        (SanctionState.INFORMED, SanctionCase.response_deadline, "Yttrande i sanktionsärendet"),
+        (
+            SanctionState.COMMUNICATED,
+            SanctionCase.reply_deadline,
+            "Yttrande över det avsedda beslutet i sanktionsärendet",
+        ),
+        (
+            SanctionState.RECTIFICATION,
+            SanctionCase.rectification_deadline,
+            "Rättelse i sanktionsärendet",
+        ),
     ):
-        found.append(
-            Deadline(
-                "sanction_case", row[0], row[1], row[2], f"Yttrande i sanktionsärendet ”{row[3]}”"
+        for row in session.execute(
+            sa.select(SanctionCase.id, SanctionCase.unit_id, column, SanctionCase.title).where(
+                SanctionCase.status == state
             )
-        )
+        ):
+            found.append(Deadline("sanction_case", row[0], row[1], row[2], f"{what} ”{row[3]}”"))
     for row in session.execute(
         sa.select(Checklist.id, Checklist.unit_id, Round.deadline, Round.title)
         .join(Round)

@@ -112,11 +112,17 @@ class PlanState(enum.StrEnum):
     APPROVED = "approved"  # godkänd: åtgärderna genomförs
     REPORTED = "reported"  # rapporterad som genomförd
     VERIFIED = "verified"  # verifierad av granskare
+    FAILED = "failed"  # underkänd: åtgärderna har inte fått avsedd effekt
     CLOSED = "closed"  # avslutad
+    WITHDRAWN = "withdrawn"  # återkallad av Beställarenheten, med skäl
 
 
 class ActionPlan(Base):
-    """Åtgärdsplan (§7.1.3): what the verksamhetschef must do to meet the requirements."""
+    """Åtgärdsplan (§7.1.3): what the verksamhetschef must do to meet the requirements.
+
+    Two dates: ``plan_due``, the last day to hand the plan in, and ``measures_due``, the last
+    day for its measures — so a unit that never submits is late at the first date.
+    """
 
     __tablename__ = "action_plans"
 
@@ -127,7 +133,8 @@ class ActionPlan(Base):
     requirements: Mapped[str] = mapped_column(
         sa.Text, info=personal_text("Krav på planen")
     )  # the requirements the plan must meet
-    due_date: Mapped[dt.date]
+    plan_due: Mapped[dt.date]  # planen ska lämnas in senast
+    measures_due: Mapped[dt.date]  # åtgärderna ska vara genomförda senast
     status: Mapped[PlanState] = mapped_column(
         enum_column(PlanState, "plan_state"), default=PlanState.REQUESTED
     )
@@ -135,8 +142,12 @@ class ActionPlan(Base):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     review_comment: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Skäl"))
     report: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Rapport"))
+    withdraw_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Skäl"))
 
     unit: Mapped[Unit] = relationship()
+    files: Mapped[list[PlanEvidenceFile]] = relationship(
+        back_populates="plan", order_by="PlanEvidenceFile.id"
+    )
     measures: Mapped[list[ActionMeasure]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="ActionMeasure.id"
     )
@@ -158,6 +169,25 @@ class ActionMeasure(Base):
     done_on: Mapped[dt.date | None]
 
     plan: Mapped[ActionPlan] = relationship(back_populates="measures")
+
+
+class PlanEvidenceFile(Base):
+    """Underlag till rapporten: a file showing that a plan's measures were carried out (§7.1.3),
+    checked like checklist evidence and kept in the same content store by SHA-256."""
+
+    __tablename__ = "plan_evidence_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("action_plans.id"), index=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True, info={"evidence_store": True})
+    filename: Mapped[str] = mapped_column(sa.String(255), info=personal_text("Filnamn"))
+    media_type: Mapped[str] = mapped_column(sa.String(120))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    plan: Mapped[ActionPlan] = relationship(back_populates="files")
 
 
 class ActionPlanFinding(Base):
@@ -184,6 +214,9 @@ class SanctionState(enum.StrEnum):
     RESPONSE_RECEIVED = "response_received"  # yttrande inkommet
     DEADLINE_PASSED = "deadline_passed"  # svarstiden har gått ut
     ASSESSED = "assessed"  # bedömt
+    RECTIFICATION = "rectification"  # rättelseperiod löper (innan vite eller hävning)
+    COMMUNICATED = "communicated"  # avsett beslut kommunicerat (FL 25 §), svarstid löper
+    COMMUNICATION_ANSWERED = "communication_answered"  # enheten har yttrat sig över det
     DECIDED = "decided"  # beslutat
     NOTIFIED = "notified"  # beslutet meddelat
     CARRIED_OUT = "carried_out"  # verkställt
@@ -192,12 +225,17 @@ class SanctionState(enum.StrEnum):
 
 
 class Decision(enum.StrEnum):
-    """The ladder of sanctions, mildest first."""
+    """What a sanction case can decide, mildest first. Which steps a unit's ladder offers
+    depends on its operator (workflows.sanction.LADDERS)."""
 
+    NO_ACTION = "no_action"  # ingen åtgärd
     REMARK = "remark"  # påpekande
     ACTION_PLAN = "action_plan"  # krav på åtgärdsplan
+    ESCALATION = "escalation"  # eskalering till produktionsledningen (egenregi)
     PENALTY = "penalty"  # vite
-    REDUCTION = "reduction"  # nedsättning av kapiteringsersättning (jfr §2.7.6)
+    # Nedsättning av kapiteringsersättning: kept for decisions recorded before; §2.7.6 takes
+    # it in the restricted-service case "för motsvarande tid", so no ladder offers it now.
+    REDUCTION = "reduction"
     TERMINATION = "termination"  # hävning
 
 
@@ -238,9 +276,61 @@ class SanctionCase(Base):
     reduction_percent: Mapped[float | None]
     reduction_from: Mapped[dt.date | None]
     reduction_to: Mapped[dt.date | None]
+    # The deciding body's meeting (or, for a delegation decision, the day it was taken): the
+    # decision's date, from which its effects run — not the day it is recorded here.
     decided_on: Mapped[dt.date | None]
     notified_on: Mapped[dt.date | None]
     withdraw_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Skäl"))
+    # Diarienummer of the case, given when it is opened.
+    case_number: Mapped[str | None] = mapped_column(
+        sa.String(50), info=personal_text("Ärendets diarienummer")
+    )
+    assessed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Rättelse: what the unit is to put right, and by when, before vite or hävning.
+    rectification_demand: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Vad som ska rättas")
+    )
+    rectification_deadline: Mapped[dt.date | None]
+    rectification_outcome: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Resultat av rättelsen")
+    )
+    # Kommunicering (förvaltningslagen 25 §): the intended decision the unit was told of.
+    intended_decision: Mapped[Decision | None] = mapped_column(
+        enum_column(Decision, "intended_decision")
+    )
+    intended_grounds: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Skäl för det avsedda beslutet")
+    )
+    intended_penalty_sek: Mapped[int | None]
+    intended_percent: Mapped[float | None]
+    intended_from: Mapped[dt.date | None]
+    intended_to: Mapped[dt.date | None]
+    communicated_on: Mapped[dt.date | None]
+    reply_deadline: Mapped[dt.date | None]
+    reply: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Enhetens synpunkter på det avsedda beslutet")
+    )
+    replied_on: Mapped[dt.date | None]
+    protocol_paragraph: Mapped[str | None] = mapped_column(
+        sa.String(50), info=personal_text("Protokollsparagraf")
+    )
+    # Proportionalitet: the reasons the decision weighs, each in its own field.
+    prop_seriousness: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Hur allvarlig bristen är")
+    )
+    prop_duration: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Hur länge bristen har pågått")
+    )
+    prop_repetition: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Upprepning"))
+    prop_own_measures: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Enhetens egna åtgärder")
+    )
+    prop_patient_safety: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Påverkan på patientsäkerheten")
+    )
+    four_eyes_reason: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Skäl till undantag från fyraögonsprincipen")
+    )
 
     unit: Mapped[Unit] = relationship()
     ground_findings: Mapped[list[SanctionGround]] = relationship(

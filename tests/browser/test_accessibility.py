@@ -71,11 +71,54 @@ def ids(live_server, live_env):
             backen,
             title="Plan",
             requirements="Mer än hälften specialister.",
-            due_date=dt.date.today() + dt.timedelta(days=30),
+            plan_due=dt.date.today() + dt.timedelta(days=30),
+            measures_due=dt.date.today() + dt.timedelta(days=30),
+        )
+        # A sanction case at the decision (its form with every field), and one decided (its
+        # page and letter); Backen is egenregi, so a remark within the delegation.
+        from workflows import sanction as sc
+
+        head = db.scalar(sa.select(User).where(User.username == "vc.backen"))
+        cases = []
+        for title in ("Att besluta", "Beslutat"):
+            case = sc.open_case(
+                db,
+                purchaser,
+                backen,
+                title=title,
+                grounds="Brist §3.1.2.",
+                diarienummer="RS 2025/7",
+            )
+            sc.SANCTION.fire(db, purchaser, case, "inform_unit", data={"response_days": 5})
+            sc.SANCTION.fire(db, head, case, "respond", data={"response": "Vi rekryterar."})
+            sc.SANCTION.fire(
+                db, purchaser, case, "assess", data={"assessment": "Bristen kvarstår."}
+            )
+            cases.append(case)
+        sc.SANCTION.fire(
+            db,
+            purchaser,
+            cases[1],
+            "decide",
+            data={
+                "decision": "remark",
+                "deciding_body": "bestallarenheten",
+                "diarienummer": "RS 2025/7",
+                "decided_on": dt.date.today(),
+                "rationale": "Ett påpekande räcker första gången.",
+                "four_eyes_reason": "Testdata.",
+                **{f: "Beskrivet." for f in sc.PROPORTIONALITY},
+            },
         )
         db.commit()
         checklist = db.scalar(sa.select(Checklist.id).where(Checklist.round_id == round_.id))
-        result = {"checklist": checklist, "dialog": dialog.id, "plan": plan.id}
+        result = {
+            "checklist": checklist,
+            "dialog": dialog.id,
+            "plan": plan.id,
+            "to_decide": cases[0].id,
+            "decided": cases[1].id,
+        }
     engine.dispose()
     answers = {
         SAFETY: {"answer": "yes"},
@@ -141,6 +184,10 @@ def test_pages_meet_wcag_21_aa(browser, live_server, ids, signed_in):
         "/omgangar/ny",
         f"/checklistor/{checklist}",
         f"/checklistor/{checklist}/granska",
+        f"/atgardsplaner/{ids['plan']}",
+        f"/sanktioner/{ids['to_decide']}",
+        f"/sanktioner/{ids['decided']}",
+        f"/sanktioner/{ids['decided']}/beslut",
         "/checklistor/iakttagelser",
         "/granskningslogg/?verifiera=1",
         "/finns-inte",

@@ -1,7 +1,10 @@
-"""In real Chromium, issue 5's whole path for one unit: a non-compliant answer becomes a
-finding; a follow-up dialog discusses it and demands an action plan; the plan goes overdue and
-is escalated; Regionstyrelsen decides a contractual penalty with a diarienummer; the case is
-closed — and the audit chain verifies afterwards."""
+"""In real Chromium, issue 5's whole path for one unit, with issue 11's due process: a
+non-compliant answer becomes a finding; a follow-up dialog discusses it and demands an action
+plan with two dates; a measure dated too late is refused beside its field; the plan goes
+overdue and is escalated under a diarienummer; the unit is heard, given a period to put things
+right, and told the intended vite (kommunicering) and answers; Regionstyrelsen decides with its
+meeting date and protocol paragraph; the decision letter opens; the case is closed — and the
+audit chain verifies afterwards."""
 
 import datetime as dt
 import re
@@ -37,7 +40,7 @@ def people(live_server, live_env):
         )
     # A round with one requirement for Vilhelmina, opened as an administrator's script would.
     from audit.db import make_engine, make_session_factory
-    from audit.models import Unit, User
+    from audit.models import Operator, Unit, User
     from checklists import operations as ops
     from checklists.models import CatalogEdition, Requirement
 
@@ -55,6 +58,10 @@ def people(live_server, live_env):
         )
         unit = db.scalar(sa.select(Unit.id).where(Unit.code == "vilhelmina"))
         purchaser = db.scalar(sa.select(User).where(User.username == "bestallare"))
+        # Vilhelmina as if run by a private provider, so that its ladder has vite (an egenregi
+        # unit's ends in escalation to the production management instead).
+        row = db.get(Unit, unit)
+        row.operator, row.provider = Operator.PRIVAT, "Vårdbolaget Vilhelmina AB"
         ops.open_round(
             db,
             purchaser,
@@ -130,16 +137,27 @@ def test_from_non_compliant_answer_to_closed_sanction(live_server, live_env, peo
     plans = bo.get_by_role("region", name="Åtgärdsplaner")
     plans.get_by_label("Titel", exact=True).fill("Läkarbemanning")
     plans.get_by_label("Krav som planen ska uppfylla").fill("Mer än hälften specialister.")
-    plans.get_by_label("Sista dag").fill((dt.date.today() + dt.timedelta(days=30)).isoformat())
+    plans.get_by_label("Planen lämnas in senast").fill(
+        (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    )
+    plans.get_by_label("Åtgärderna genomförda senast").fill(
+        (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    )
     plans.locator("input[name=finding]").first.check()
     plans.get_by_role("button", name="Begär åtgärdsplanen").click()
     plan_url = bo.url
     unit.goto(plan_url)
     unit.get_by_label("Åtgärd", exact=True).fill("Rekrytera två specialister i allmänmedicin")
     unit.get_by_label("Ansvarig", exact=True).fill("Vilma Vik")
-    unit.get_by_label("Senast", exact=True).fill(
-        (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    too_late = (dt.date.today() + dt.timedelta(days=45)).isoformat()
+    unit.locator("#measure_due").evaluate(f"el => {{ el.value = '{too_late}'; }}")
+    unit.get_by_role("button", name="Lägg till åtgärd").click()
+    expect(unit.locator("#measure_due-error")).to_contain_text("Åtgärden måste vara genomförd")
+    expect(unit.get_by_label("Åtgärd", exact=True)).to_have_value(
+        "Rekrytera två specialister i allmänmedicin"
     )
+    screenshot(unit, "22-atgard-for-sen")
+    unit.locator("#measure_due").fill((dt.date.today() + dt.timedelta(days=20)).isoformat())
     unit.get_by_role("button", name="Lägg till åtgärd").click()
     unit.get_by_role("button", name="Lämna in planen").click()
     bo.reload()
@@ -149,17 +167,19 @@ def test_from_non_compliant_answer_to_closed_sanction(live_server, live_env, peo
     engine = make_engine(live_env["HALSOVAL_DATABASE_URL"])
     with engine.begin() as conn:  # a month passes
         conn.execute(
-            sa.text("UPDATE action_plans SET due_date = :d WHERE title = 'Läkarbemanning'"),
+            sa.text("UPDATE action_plans SET measures_due = :d WHERE title = 'Läkarbemanning'"),
             {"d": dt.date.today() - dt.timedelta(days=1)},
         )
     engine.dispose()
     bo.goto(live_server + "/atgardsplaner/")
     done(bo, "(försenad)")
     bo.goto(plan_url)
+    done(bo, "godkändes, men planens sista dag för åtgärderna")
+    bo.get_by_label("Ärendets diarienummer").fill("RS 2025/320")
     bo.get_by_role("button", name="Eskalera till sanktionsärende").click()
     done(bo, "Sanktionsärendet är öppnat.")
 
-    # 4. The sanction case: informed, response, assessment, Regionstyrelsen's decision.
+    # 4. The sanction case: informed, response, assessment, rättelse, kommunicering, decision.
     case_url = bo.url
     bo.get_by_label("Svarstid i arbetsdagar").fill("5")
     bo.get_by_role("button", name="Informera enheten och ge svarstid").click()
@@ -170,15 +190,56 @@ def test_from_non_compliant_answer_to_closed_sanction(live_server, live_env, peo
     greta.get_by_label("Bedömning").fill("Planen är inte genomförd; bristen kvarstår.")
     greta.get_by_role("button", name="Bedöm ärendet").click()
     bo.reload()
-    bo.get_by_label("Beslut", exact=True).select_option("penalty")
-    bo.get_by_label("Motivering, inklusive prövning av proportionalitet").fill(
-        "Bristen har bestått i över ett år trots åtgärdsplan; vitet är proportionerligt."
+    bo.get_by_label("Vad enheten ska rätta").fill("Minst hälften specialister i allmänmedicin.")
+    bo.get_by_label("Period i arbetsdagar").fill("10")
+    bo.get_by_role("button", name="Begär rättelse inom en period").click()
+    greta.reload()
+    greta.get_by_label("Ja", exact=True).check()
+    greta.get_by_label("Vad enheten har gjort under perioden").fill(
+        "En specialist anställd; en saknas fortfarande."
     )
+    greta.get_by_role("button", name="Avsluta rättelseperioden").click()
+    bo.reload()
+    bo.get_by_label("Avsett beslut", exact=True).select_option("penalty")
+    bo.get_by_label("Skäl för det avsedda beslutet").fill(
+        "Bristen har bestått i över ett år trots åtgärdsplan och rättelseperiod."
+    )
+    bo.get_by_label("Belopp i kronor").fill("50 000")
+    bo.get_by_label("Svarstid i arbetsdagar").fill("10")
+    bo.get_by_role("button", name="Kommunicera avsett beslut").click()
+    done(bo, "Kommunicera avsett beslut: klart.")
+    screenshot(bo, "23-kommunicerat")
+    unit.goto(case_url)
+    done(unit, "Avsett beslut (kommunicerat)")
+    unit.get_by_label("Ditt yttrande över det avsedda beslutet").fill(
+        "Vi har anställt en specialist och annonserar efter en till."
+    )
+    unit.get_by_role("button", name="Yttra dig över det avsedda beslutet").click()
+    bo.reload()
+    bo.get_by_label("Beslut", exact=True).select_option("penalty")
     bo.get_by_label("Beslutat av").select_option("regionstyrelsen")
-    bo.get_by_label("Diarienummer (Regionstyrelsen)").fill("RS 2025/321")
+    bo.get_by_label("Sammanträdesdag").fill(dt.date.today().isoformat())
+    bo.get_by_label("Protokollsparagraf").fill("§ 45")
+    bo.get_by_label("Beslutets diarienummer").fill("RS 2025/321")
+    bo.get_by_label("Allvar").fill("Bemanningen understiger kravet med en tredjedel.")
+    bo.get_by_label("Varaktighet").fill("Över ett år.")
+    bo.get_by_label("Upprepning").fill("Åtgärdsplan 2025 har inte genomförts.")
+    bo.get_by_label("Enhetens egna åtgärder").fill("En specialist anställd.")
+    bo.get_by_label("Påverkan på patientsäkerheten").fill("Ingen känd skada; sämre kontinuitet.")
+    bo.get_by_label("Motivering", exact=True).fill(
+        "Vitet står i proportion till en långvarig brist som enheten delvis har rättat."
+    )
     bo.get_by_label("Vite i kronor").fill("50000")
     bo.get_by_role("button", name="Registrera beslut").click()
     done(bo, "RS 2025/321")
+    bo.get_by_role("link", name="Beslutsbrev").click()
+    done(bo, "Beslut: vite")
+    done(bo, "allmän domstol")
+    for width in (1280, 375):
+        bo.set_viewport_size({"width": width, "height": 900})
+        screenshot(bo, f"24-beslutsbrev-{width}")
+    bo.set_viewport_size({"width": 1280, "height": 900})
+    bo.go_back()
     for action in ("Beslutet är meddelat enheten", "Beslutet är verkställt", "Avsluta ärendet"):
         bo.get_by_role("button", name=action).click()
         done(bo, f"{action}: klart.")

@@ -160,6 +160,48 @@ MATRIX = {
         {ANON: LOGIN, **NOT_UNIT},
         404,
     ),
+    "plans.edit_measure": (
+        "POST",
+        "/atgardsplaner/{pid}/atgarder/999",
+        {ANON: LOGIN, **NOT_UNIT},
+        404,
+    ),
+    "plans.remove_measure": (
+        "POST",
+        "/atgardsplaner/{pid}/atgarder/999/ta-bort",
+        {ANON: LOGIN, **NOT_UNIT},
+        404,
+    ),
+    "plans.change_dates": (
+        "POST",
+        "/atgardsplaner/{pid}/datum",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        422,
+    ),  # no reason, no dates: refused with a message
+    "plans.upload": (
+        "POST",
+        "/atgardsplaner/{pid}/underlag",
+        {ANON: LOGIN, **NOT_UNIT},
+        422,
+    ),  # no file
+    "plans.download": (
+        "GET",
+        "/atgardsplaner/{pid}/underlag/999",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,
+    ),
+    "plans.remove_file": (
+        "POST",
+        "/atgardsplaner/{pid}/underlag/999/ta-bort",
+        {ANON: LOGIN, **NOT_UNIT},
+        404,
+    ),
+    "sanctions.letter": (
+        "GET",
+        "/sanktioner/{sid}/beslut",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,
+    ),  # no decision yet, so no letter
     "sanctions.index": ("GET", "/sanktioner/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
     "sanctions.new": (
         "POST",
@@ -297,7 +339,8 @@ def people(db, app, tmp_path):
         db.scalar(sa.select(Unit).where(Unit.code == "own")),
         title="Plan",
         requirements="Krav",
-        due_date=dt.date.today() + dt.timedelta(days=30),
+        plan_due=dt.date.today() + dt.timedelta(days=30),
+        measures_due=dt.date.today() + dt.timedelta(days=30),
     )
     from workflows.sanction import open_case
 
@@ -307,6 +350,7 @@ def people(db, app, tmp_path):
         db.scalar(sa.select(Unit).where(Unit.code == "own")),
         title="Ärende",
         grounds="Grund",
+        diarienummer="RS 2025/1",
     )
     from checklists.evidence import check_upload
     from tests.case_factories import complete_entry

@@ -38,8 +38,16 @@ def rows(db, model) -> int:
 @pytest.mark.parametrize(
     "path, data, model",
     [
-        ("/atgardsplaner/ny", {"title": "P", "requirements": "K", "due_date": DUE}, ActionPlan),
-        ("/sanktioner/ny", {"title": "S", "grounds": "G"}, SanctionCase),
+        (
+            "/atgardsplaner/ny",
+            {"title": "P", "requirements": "K", "plan_due": DUE, "measures_due": DUE},
+            ActionPlan,
+        ),
+        (
+            "/sanktioner/ny",
+            {"title": "S", "grounds": "G", "diarienummer": "RS 2025/1"},
+            SanctionCase,
+        ),
     ],
 )
 @pytest.mark.parametrize("finding", ["²", "³", str(2**70), "٣"])
@@ -75,7 +83,8 @@ def test_over_long_plan_title_keeps_the_other_fields(purchaser, db):
         unit="byske",
         title="p" * 201,
         requirements="Mer än hälften.",
-        due_date=DUE,
+        plan_due=DUE,
+        measures_due=DUE,
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -116,7 +125,13 @@ def test_meeting_in_year_1_or_9999_is_refused(purchaser, db, meeting_at):
 @pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31"])
 def test_plan_due_date_outside_the_century_is_refused(purchaser, db, date):
     response = post(
-        purchaser, "/atgardsplaner/ny", unit="byske", title="P", requirements="K", due_date=date
+        purchaser,
+        "/atgardsplaner/ny",
+        unit="byske",
+        title="P",
+        requirements="K",
+        plan_due=date,
+        measures_due=date,
     )
     assert response.status_code == 422
     assert "2000-01-01 och 2099-12-31" in response.get_data(as_text=True)

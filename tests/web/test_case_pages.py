@@ -355,10 +355,10 @@ def test_a_restricted_service_opens_its_capitation_case_from_the_case_page(app, 
     )
     assert post(vc, f"{page}/atgard/submit", page).status_code == 302
     assert post(bo, f"{page}/atgard/note", page).status_code == 302
-    opened = post(bo, f"{page}/kapitering", page)
+    opened = post(bo, f"{page}/kapitering", page, diarienummer="RS 2026/90")
     assert opened.status_code == 302 and opened.location.startswith("/sanktioner/")
     sanction = bo.get(opened.location).get_data(as_text=True)
     assert f'href="{page}"' in sanction  # the sanction case names the restricted service
-    again = post(bo, f"{page}/kapitering", page)
+    again = post(bo, f"{page}/kapitering", page, diarienummer="RS 2026/91")
     assert again.status_code == 409 and "redan" in again.get_data(as_text=True)
     assert "Ärende om neddragning av kapiteringsersättningen" in bo.get(page).get_data(as_text=True)

@@ -47,7 +47,7 @@ from workflows import sanction as sc
 from workflows.cases import types as case_types
 from workflows.cases.machine import CASE
 from workflows.cases.models import CaseKind, CaseState
-from workflows.models import ActionMeasure, DialogFinding
+from workflows.models import ActionMeasure, DialogFinding, PlanEvidenceFile
 
 EXAMPLES = int(os.environ.get("HALSOVAL_FUZZ_EXAMPLES", "10"))
 ANON = "anonymous"
@@ -143,7 +143,8 @@ QUERY = {
 EXTRA_FIELDS = {
     "dialogs.new": ["unit"],
     "plans.new": ["unit", "finding"],
-    "sanctions.new": ["unit", "plan", "finding"],
+    "sanctions.new": ["unit", "plan", "finding", "diarienummer"],
+    "plans.upload": ["file"],
     "sanctions.ivo": ["unit", "finding"],
     "checklists.section": ["action", "item"],
     "checklists.review_section": ["action"],
@@ -251,7 +252,8 @@ def world(world_connection, tmp_path_factory):
         unit,
         title="Plan",
         requirements="Krav",
-        due_date=dt.date.today() + dt.timedelta(days=30),
+        plan_due=dt.date.today() + dt.timedelta(days=30),
+        measures_due=dt.date.today() + dt.timedelta(days=30),
         finding_ids=[finding.id],
     )
     ap.add_measure(
@@ -262,7 +264,23 @@ def world(world_connection, tmp_path_factory):
         responsible="Vera",
         due_date=dt.date.today() + dt.timedelta(days=20),
     )
-    case = sc.open_case(db, bo, unit, title="Ärende", grounds="Grund", finding_ids=[finding.id])
+    plan_file = PlanEvidenceFile(
+        plan=plan,
+        sha256=store.put(b"rapport"),
+        filename="r.txt",
+        media_type="text/plain",
+        size=7,
+    )
+    db.add(plan_file)
+    case = sc.open_case(
+        db,
+        bo,
+        unit,
+        title="Ärende",
+        grounds="Grund",
+        diarienummer="RS 2025/1",
+        finding_ids=[finding.id],
+    )
     arende, arende_doc = _arende(db, users[Role.VERKSAMHETSCHEF], unit, evidence_dir)
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
@@ -284,6 +302,7 @@ def world(world_connection, tmp_path_factory):
         entry_id=entry.id,
         plan_id=plan.id,
         measure_id=measure.id,
+        plan_file_id=plan_file.id,
         case_id=case.id,
         user_id=users[Role.LASARE].id,
         assignment_id=users[Role.LASARE].roles[0].id,
@@ -436,15 +455,36 @@ TRIGGER_FORMS = {
     "refuse": {"diarienummer": "RS 2026/2"},
     "note": {"diarienummer": "", "rationale": "Noteras."},
     "decide": {
-        "decision": "penalty",
+        "decision": "remark",
         "rationale": "Upprepad brist.",
-        "deciding_body": "regionstyrelsen",
+        "deciding_body": "bestallarenheten",
         "diarienummer": "RS 2025/123",
+        "decided_on": dt.date.today().isoformat(),
+        "protocol_paragraph": "§ 12",
+        "prop_seriousness": "Allvarlig.",
+        "prop_duration": "Ett år.",
+        "prop_repetition": "Andra gången.",
+        "prop_own_measures": "Inga.",
+        "prop_patient_safety": "Ingen känd.",
+        "four_eyes_reason": "Ensam handläggare.",
         "penalty_sek": "50 000",
         "reduction_percent": "10",
         "reduction_from": "2030-01-01",
         "reduction_to": "2030-06-30",
     },
+    "extend_response": {"extra_days": "5"},
+    "demand_rectification": {"rectification_demand": "Rätta.", "rectification_days": "10"},
+    "end_rectification": {"rectified": "yes", "rectification_outcome": "Rättat."},
+    "communicate": {
+        "intended_decision": "penalty",
+        "intended_grounds": "Upprepad brist.",
+        "intended_penalty_sek": "50 000",
+        "intended_percent": "10",
+        "intended_from": "2030-01-01",
+        "intended_to": "2030-06-30",
+        "reply_days": "10",
+    },
+    "answer_communication": {"reply": "Synpunkter."},
 }
 
 
@@ -457,6 +497,7 @@ def _path_values(world) -> dict:
         "entry_id": [world["entry_id"]],
         "plan_id": [world["plan_id"]],
         "measure_id": [world["measure_id"]],
+        "plan_file_id": [world["plan_file_id"]],
         "case_id": [world["case_id"]],
         "user_id": [world["user_id"]],
         "assignment_id": [world["assignment_id"]],
@@ -546,13 +587,22 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         | {
             "title": "Plan",
             "requirements": "Krav",
-            "due_date": due,
+            "plan_due": due,
+            "measures_due": due,
             "finding": str(world["finding_id"]),
         },
         "plans.add_measure": {"description": "Rutin", "responsible": "Vera", "measure_due": due},
+        "plans.edit_measure": {"description": "Rutin", "responsible": "Vera", "measure_due": due},
+        "plans.change_dates": {"plan_due": due, "measures_due": due, "reason": "Skäl."},
+        "plans.upload": {"file": ""},
         "plans.measure_done": {"done_on": dt.date.today().isoformat()},
         "sanctions.new": unit
-        | {"title": "Ärende", "grounds": "Grund", "finding": str(world["finding_id"])},
+        | {
+            "title": "Ärende",
+            "grounds": "Grund",
+            "diarienummer": "RS 2025/5",
+            "finding": str(world["finding_id"]),
+        },
         "sanctions.ivo": unit
         | {
             "referred_on": "2025-12-01",
@@ -584,8 +634,8 @@ def _state_setup(endpoint: str, world, args: dict, choose) -> list[tuple[str, in
     if endpoint == "dialogs.dispose":
         states = [dl.DialogState.MEETING_BOOKED, dl.DialogState.MEETING_HELD]
         return [("follow_up_dialogs", world["dialog_id"], choose(states).value)]
-    if endpoint in ("plans.add_measure", "plans.measure_done"):
-        states = [ap.P.REQUESTED, ap.P.RETURNED, ap.P.APPROVED]
+    if endpoint.startswith("plans.") and "plan_id" in args:
+        states = [ap.P.REQUESTED, ap.P.SUBMITTED, ap.P.RETURNED, ap.P.APPROVED]
         return [("action_plans", world["plan_id"], choose(states).value)]
     if endpoint in ("cases.update", "cases.upload", "cases.remove_document"):
         states = [CaseState.DRAFT, CaseState.COMPLETION_REQUESTED]

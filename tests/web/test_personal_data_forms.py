@@ -88,7 +88,13 @@ def dialog_in(db, state: DialogState) -> FollowUpDialog:
 def submitted_plan(db) -> ActionPlan:
     bo, vc = _user(db, "bo"), _user(db, "vc")
     plan = ap.request_action_plan(
-        db, bo, _unit(db), title="Läkarbemanning", requirements="Mer än hälften.", due_date=DUE
+        db,
+        bo,
+        _unit(db),
+        title="Läkarbemanning",
+        requirements="Mer än hälften.",
+        plan_due=DUE,
+        measures_due=DUE,
     )
     ap.add_measure(db, vc, plan, description="Rekrytera", responsible="Vera", due_date=DUE)
     ap.ACTION_PLAN.fire(db, vc, plan, "submit_plan")
@@ -97,7 +103,14 @@ def submitted_plan(db) -> ActionPlan:
 
 
 def open_case(db) -> SanctionCase:
-    case = sc.open_case(db, _user(db, "bo"), _unit(db), title="Ärende", grounds="Brist §3.1.2.")
+    case = sc.open_case(
+        db,
+        _user(db, "bo"),
+        _unit(db),
+        title="Ärende",
+        grounds="Brist §3.1.2.",
+        diarienummer="RS 2025/1",
+    )
     db.commit()
     return case
 
@@ -232,7 +245,8 @@ def test_plan_title(app, people, db, caplog):
         unit="byske",
         title=typed,
         requirements="Mer än hälften.",
-        due_date=DUE.isoformat(),
+        plan_due=DUE.isoformat(),
+        measures_due=DUE.isoformat(),
     )
     assert_refused(response, "Titel", "plan-title", typed, caplog)
     assert ">Mer än hälften.</textarea>" in response.get_data(as_text=True)
@@ -262,6 +276,7 @@ def test_case_title(app, people, db, caplog):
         unit="byske",
         title=typed,
         grounds="Brist mot §3.1.2.",
+        diarienummer="RS 2025/1",
     )
     assert_refused(response, "Titel", "case-title", typed, caplog)
     assert count(db, SanctionCase) == 0
@@ -334,6 +349,7 @@ def test_two_fields_each_get_their_own_error(app, people, db, caplog):
         unit="byske",
         title=f"Ärende {NUMBER}",
         grounds=f"Brist, se {DISGUISED}",
+        diarienummer="RS 2025/1",
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422

@@ -35,8 +35,13 @@ def post(client, path, **data):
         ("/dialoger/ny", {"title": "   "}, "Ange en rubrik", [], FollowUpDialog),
         (
             "/atgardsplaner/ny",
-            {"title": "Läkarbemanning", "requirements": "Mer än hälften.", "due_date": ""},
-            "Ange planens sista dag.",
+            {
+                "title": "Läkarbemanning",
+                "requirements": "Mer än hälften.",
+                "plan_due": "",
+                "measures_due": "",
+            },
+            "Ange sista dag för att lämna in planen.",
             ['value="Läkarbemanning"', ">Mer än hälften.</textarea>"],
             ActionPlan,
         ),
@@ -45,7 +50,8 @@ def post(client, path, **data):
             {
                 "title": "Läkarbemanning",
                 "requirements": "Mer än hälften.",
-                "due_date": "2020-01-01",
+                "plan_due": "2020-01-01",
+                "measures_due": "2020-01-01",
             },
             "kan inte ha passerat",
             ['value="2020-01-01"'],
@@ -53,14 +59,19 @@ def post(client, path, **data):
         ),
         (
             "/atgardsplaner/ny",
-            {"title": "Läkarbemanning", "requirements": "Mer än hälften.", "due_date": "i vår"},
+            {
+                "title": "Läkarbemanning",
+                "requirements": "Mer än hälften.",
+                "plan_due": "i vår",
+                "measures_due": "i vår",
+            },
             "ÅÅÅÅ-MM-DD",
             ['value="i vår"'],
             ActionPlan,
         ),
         (
             "/sanktioner/ny",
-            {"title": "Ärende", "grounds": ""},
+            {"title": "Ärende", "grounds": "", "diarienummer": "RS 2025/1"},
             "Ange rubrik och grunderna",
             ['value="Ärende"'],
             SanctionCase,
@@ -87,7 +98,14 @@ def test_refusal_keeps_what_was_typed(purchaser, db, path, data, message, kept, 
 def test_accepted_forms_still_redirect(purchaser, db):
     due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
     assert (
-        post(purchaser, "/atgardsplaner/ny", title="P", requirements="K", due_date=due).status_code
+        post(
+            purchaser,
+            "/atgardsplaner/ny",
+            title="P",
+            requirements="K",
+            plan_due=due,
+            measures_due=due,
+        ).status_code
         == 302
     )
     assert (

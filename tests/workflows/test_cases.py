@@ -565,12 +565,12 @@ def test_a_restricted_service_leads_to_a_capitation_decision_for_its_period(db, 
     case = walk(db, people, CaseKind.SERVICE_RESTRICTED, S.IN_EFFECT, store)
     start, end = case.period
     with pytest.raises(WorkflowError, match="Bara beställare"):
-        co.open_capitation_case(db, people["greta"], case)
-    sanction = co.open_capitation_case(db, people["bo"], case)
+        co.open_capitation_case(db, people["greta"], case, "RS 2026/70")
+    sanction = co.open_capitation_case(db, people["bo"], case, "RS 2026/70")
     assert case.capitation_case_id == sanction.id
     assert "§2.7.6" in sanction.grounds and start.isoformat() in sanction.grounds
     with pytest.raises(WorkflowError, match="redan"):
-        co.open_capitation_case(db, people["bo"], case)
+        co.open_capitation_case(db, people["bo"], case, "RS 2026/70")
     sc.SANCTION.fire(db, people["bo"], sanction, "inform_unit", data={"response_days": 5})
     sc.SANCTION.fire(db, people["vc.byske"], sanction, "respond", data={"response": "Bemanning."})
     sc.SANCTION.fire(db, people["greta"], sanction, "assess", data={"assessment": "Stängt."})
@@ -579,10 +579,34 @@ def test_a_restricted_service_leads_to_a_capitation_decision_for_its_period(db, 
         "rationale": "Öppettiderna var begränsade; nedsättningen är proportionerlig.",
         "deciding_body": "regionstyrelsen",
         "diarienummer": "RS 2026/77",
+        "decided_on": sc.today(),
+        "protocol_paragraph": "§ 40",
+        "prop_seriousness": "Eftermiddagarna stängda.",
+        "prop_duration": "Tre veckor.",
+        "prop_repetition": "Första gången.",
+        "prop_own_measures": "Akuta besök hänvisades till Backen.",
+        "prop_patient_safety": "Ingen känd påverkan.",
         "reduction_percent": 10,
         "reduction_from": start,
         "reduction_to": end + dt.timedelta(days=1),
     }
+    # The reduction burdens the unit: it is told of it and may answer first (FL 25 §).
+    with pytest.raises(WorkflowError, match="kommunicering"):
+        sc.SANCTION.fire(
+            db, people["bo"], sanction, "decide", data={**decision, "reduction_to": end}
+        )
+    intended = {
+        "intended_decision": "reduction",
+        "intended_grounds": "Öppettiderna begränsades under hela perioden.",
+        "intended_percent": 10,
+        "intended_from": start,
+        "intended_to": end,
+        "reply_days": 5,
+    }
+    sc.SANCTION.fire(db, people["bo"], sanction, "communicate", data=intended)
+    sc.SANCTION.fire(
+        db, people["vc.byske"], sanction, "answer_communication", data={"reply": "Bemanning."}
+    )
     with pytest.raises(WorkflowError, match="motsvarande tid"):
         sc.SANCTION.fire(db, people["bo"], sanction, "decide", data=decision)
     sc.SANCTION.fire(db, people["bo"], sanction, "decide", data={**decision, "reduction_to": end})
@@ -596,13 +620,13 @@ def test_no_capitation_case_when_opening_hours_were_not_cut(db, people, store):
     case.details = {**case.details, "opening_hours_reduced": False}
     db.flush()
     with pytest.raises(WorkflowError, match="mer än enstaka dagar"):
-        co.open_capitation_case(db, people["bo"], case)
+        co.open_capitation_case(db, people["bo"], case, "RS 2026/70")
     submitted = walk(db, people, CaseKind.SERVICE_RESTRICTED, S.SUBMITTED, store)
     with pytest.raises(WorkflowError, match="Först när"):
-        co.open_capitation_case(db, people["bo"], submitted)
+        co.open_capitation_case(db, people["bo"], submitted, "RS 2026/70")
     other = walk(db, people, CaseKind.LIST_STOP, S.IN_EFFECT, store)
     with pytest.raises(WorkflowError, match="begränsat utbud"):
-        co.open_capitation_case(db, people["bo"], other)
+        co.open_capitation_case(db, people["bo"], other, "RS 2026/70")
 
 
 # --- the checklist's view --------------------------------------------------------------------

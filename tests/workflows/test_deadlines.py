@@ -26,9 +26,15 @@ def setup(db, monkeypatch):
     bo = make_user(db, "bo", (Role.BESTALLARE, None))
     unit = db.scalar(sa.select(Unit).where(Unit.code == "byske"))
     plan = ap.request_action_plan(
-        db, bo, unit, title="Plan", requirements="Krav", due_date=dt.date(2025, 12, 29)
+        db,
+        bo,
+        unit,
+        title="Plan",
+        requirements="Krav",
+        plan_due=dt.date(2025, 12, 29),
+        measures_due=dt.date(2025, 12, 29),
     )
-    case = sc.open_case(db, bo, unit, title="Ärende", grounds="Grund")
+    case = sc.open_case(db, bo, unit, title="Ärende", grounds="Grund", diarienummer="RS 2025/1")
     sc.SANCTION.fire(db, bo, case, "inform_unit", data={"response_days": 10})
     return plan, case
 
@@ -88,7 +94,8 @@ def test_two_scans_at_once_queue_nothing_twice(kind, request, tmp_path_factory):
             unit,
             title="P",
             requirements="K",
-            due_date=dt.date.today() + dt.timedelta(days=1),
+            plan_due=dt.date.today() + dt.timedelta(days=1),
+            measures_due=dt.date.today() + dt.timedelta(days=1),
         )
         db.commit()
     day = dt.date.today() + dt.timedelta(days=10)

@@ -49,9 +49,10 @@ def make_row(db, people, name):
             unit,
             title="P",
             requirements="K",
-            due_date=dt.date.today() + dt.timedelta(days=30),
+            plan_due=dt.date.today() + dt.timedelta(days=30),
+            measures_due=dt.date.today() + dt.timedelta(days=30),
         )
-    return sc.open_case(db, bo, unit, title="S", grounds="G")
+    return sc.open_case(db, bo, unit, title="S", grounds="G", diarienummer="RS 2025/1")
 
 
 @pytest.mark.parametrize("name, state, trigger", list(cases()))
@@ -76,3 +77,24 @@ def test_trigger_from_state(db, people, name, state, trigger):
     else:
         assert state in spec.source, f"{trigger} was accepted from {state}"
         assert row.status == spec.dest and count(db, AuditEvent) == events + 1
+
+
+@pytest.mark.parametrize("name", ["plan", "sanction"])
+def test_the_help_pages_diagram_is_drawn_from_the_changed_machine(name):
+    """Issue 11's new states and steps show in the help page's picture, as the machine has
+    them (the kommunicering guard, rättelse, withdrawal)."""
+    from workflows.diagram import svg, transitions
+
+    workflow = MACHINES[name]
+    picture = svg(workflow)
+    for label in workflow.state_labels.values():
+        assert label in picture
+    assert picture.count("<rect") == len(workflow.state_labels)
+    rows = transitions(workflow)
+    assert len(rows) == sum(len(t.source) for t in workflow.triggers.values())
+    if name == "sanction":
+        assert any("unit_was_heard" in guards for *_, guards in rows)
+        assert "Rättelseperiod löper" in picture
+    else:
+        assert "Återkallad" in picture and "Underkänd" in picture
+    assert "stateDiagram" in workflow.diagram()

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit import db as audit_db
-from audit.models import Role, Unit
+from audit.models import Operator, Role, Unit
 from audit.trail import AuditEvent, verify
 from tests.conftest import count
 from tests.factories import make_unit, make_user
@@ -41,8 +41,8 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def people(db):
-    make_unit(db, "byske")
-    make_unit(db, "backen")
+    make_unit(db, "byske", operator=Operator.PRIVAT, provider="Vårdbolaget AB")
+    make_unit(db, "backen")  # egenregi
     return {
         "bo": make_user(db, "bo", (Role.BESTALLARE, None)),
         "greta": make_user(db, "greta", (Role.GRANSKARE, None)),
@@ -62,16 +62,33 @@ def new_case(db, people, finding_ids=()):
         unit(db),
         title="Läkarbemanning",
         grounds="Upprepad brist mot §3.1.2.",
+        diarienummer="RS 2025/1",
         finding_ids=list(finding_ids),
     )
 
 
+PROPORTIONALITY = {
+    "prop_seriousness": "Bemanningen understiger kravet med en tredjedel.",
+    "prop_duration": "Bristen har pågått sedan våren 2024.",
+    "prop_repetition": "Påpekande i ärende RS 2025/1 för samma krav.",
+    "prop_own_measures": "En specialist rekryterad; planen i övrigt inte genomförd.",
+    "prop_patient_safety": "Ingen känd patientskada; kontinuiteten försämrad.",
+}
 RS_DECISION = {
     "decision": "penalty",
-    "rationale": "Upprepad brist; vitet är proportionerligt mot bristens omfattning.",
+    "rationale": "Upprepad brist trots rättelseperiod och åtgärdsplan.",
     "deciding_body": "regionstyrelsen",
     "diarienummer": "RS 2025/123",
+    "decided_on": dt.date(2026, 1, 20),
+    "protocol_paragraph": "§ 12",
     "penalty_sek": 50000,
+    **PROPORTIONALITY,
+}
+INTENDED = {
+    "intended_decision": "penalty",
+    "intended_grounds": "Upprepad brist mot §3.1.2 efter rättelseperioden.",
+    "intended_penalty_sek": 50000,
+    "reply_days": 5,
 }
 
 
@@ -93,6 +110,26 @@ def walk(db, people, case, clock, *, respond=True):
     )
 
 
+def rectify_and_communicate(db, people, case, clock):
+    """Rättelse that did not help, then kommunicering of the intended vite."""
+    sc.SANCTION.fire(
+        db,
+        people["bo"],
+        case,
+        "demand_rectification",
+        data={"rectification_demand": "Bemanna enligt §3.1.2.", "rectification_days": 5},
+    )
+    clock.set(case.rectification_deadline + dt.timedelta(days=1))
+    sc.SANCTION.fire(
+        db,
+        people["greta"],
+        case,
+        "end_rectification",
+        data={"rectified": "no", "rectification_outcome": "Ingen ny rekrytering."},
+    )
+    sc.SANCTION.fire(db, people["bo"], case, "communicate", data=INTENDED)
+
+
 def test_response_deadline_counts_working_days_across_christmas(db, people, clock):
     case = new_case(db, people)
     sc.SANCTION.fire(db, people["bo"], case, "inform_unit", data={"response_days": 3})
@@ -109,13 +146,133 @@ def test_response_deadline_counts_working_days_across_christmas(db, people, cloc
 
 def test_case_decided_by_regionstyrelsen_through_to_closed(db, people, clock):
     case = new_case(db, people)
+    assert case.case_number == "RS 2025/1"
     walk(db, people, case, clock)
+    rectify_and_communicate(db, people, case, clock)
+    sc.SANCTION.fire(
+        db, people["vc"], case, "answer_communication", data={"reply": "Vi bestrider vitet."}
+    )
+    clock.set(dt.date(2026, 1, 21))
     sc.SANCTION.fire(db, people["bo"], case, "decide", data=RS_DECISION)
     assert case.decision == Decision.PENALTY and case.diarienummer == "RS 2025/123"
+    assert case.decided_on == dt.date(2026, 1, 20)  # the meeting, not the day it was recorded
+    assert case.protocol_paragraph == "§ 12" and case.prop_duration.startswith("Bristen")
     for trigger in ("notify", "carry_out", "close"):
         sc.SANCTION.fire(db, people["bo"], case, trigger)
-    assert case.status == C.CLOSED and case.notified_on == dt.date(2025, 12, 19)
+    assert case.status == C.CLOSED and case.notified_on == dt.date(2026, 1, 21)
     assert verify(db).ok
+
+
+def test_a_burdening_decision_needs_a_kommunicering_the_unit_could_answer(db, people, clock):
+    case = new_case(db, people)
+    walk(db, people, case, clock)
+    clock.set(dt.date(2026, 1, 21))
+    with pytest.raises(WorkflowError, match="kommunicering") as refused:
+        sc.SANCTION.fire(db, people["bo"], case, "decide", data=RS_DECISION)
+    assert refused.value.guard == "unit_was_heard" and case.status == C.ASSESSED
+    # Vite before a rättelse period is refused at the kommunicering already.
+    with pytest.raises(WorkflowError, match="rättelseperiod"):
+        sc.SANCTION.fire(db, people["bo"], case, "communicate", data=INTENDED)
+    clock.set(dt.date(2025, 12, 22))
+    rectify_and_communicate(db, people, case, clock)
+    told = case.reply_deadline
+    # While the reply time runs, no decision; extending it moves the day.
+    with pytest.raises(WorkflowError, match=f"till och med {told.isoformat()}"):
+        sc.SANCTION.fire(
+            db, people["bo"], case, "decide", data={**RS_DECISION, "decided_on": sc.today()}
+        )
+    sc.SANCTION.fire(
+        db, people["bo"], case, "extend_reply", data={"extra_days": 3}, reason="Semester."
+    )
+    assert case.reply_deadline > told and case.status == C.COMMUNICATED
+    clock.set(case.reply_deadline + dt.timedelta(days=1))
+    # No heavier than told, and not on a meeting before the reply time was over.
+    with pytest.raises(WorkflowError, match="högre än det belopp"):
+        sc.SANCTION.fire(
+            db,
+            people["bo"],
+            case,
+            "decide",
+            data={**RS_DECISION, "decided_on": sc.today(), "penalty_sek": 90000},
+        )
+    with pytest.raises(WorkflowError, match="kunde inte ha yttrat sig"):
+        sc.SANCTION.fire(db, people["bo"], case, "decide", data={**RS_DECISION, "decided_on": told})
+    sc.SANCTION.fire(
+        db, people["bo"], case, "decide", data={**RS_DECISION, "decided_on": sc.today()}
+    )
+    assert case.status == C.DECIDED and case.reply is None
+
+
+def test_four_eyes_the_assessor_does_not_record_the_decision(db, people, clock):
+    case = new_case(db, people)
+    sc.SANCTION.fire(db, people["bo"], case, "inform_unit", data={"response_days": 3})
+    sc.SANCTION.fire(db, people["vc"], case, "respond", data={"response": "Svar."})
+    sc.SANCTION.fire(db, people["bo"], case, "assess", data={"assessment": "Brist."})
+    remark = {
+        **RS_DECISION,
+        "decision": "remark",
+        "deciding_body": "bestallarenheten",
+        "decided_on": dt.date(2025, 12, 19),
+    }
+    events = count(db, AuditEvent)
+    with pytest.raises(WorkflowError, match="en annan person") as refused:
+        sc.SANCTION.fire(db, people["bo"], case, "decide", data=remark)
+    assert refused.value.guard == "four_eyes" and case.status == C.ASSESSED
+    assert count(db, AuditEvent) == events and case.decision is None
+    sc.SANCTION.fire(
+        db,
+        people["bo"],
+        case,
+        "decide",
+        data={**remark, "four_eyes_reason": "Ensam handläggare under julen."},
+    )
+    assert case.four_eyes_reason == "Ensam handläggare under julen."
+    event = db.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert "Ensam handläggare" in event.after
+
+
+def test_egenregi_ladder_ends_in_escalation_not_vite(db, people, clock):
+    case = sc.open_case(
+        db, people["bo"], unit(db, "backen"), title="T", grounds="G", diarienummer="RS 2025/9"
+    )
+    assert Decision.PENALTY not in sc.ladder_for(case.unit)
+    assert sc.ladder_for(case.unit)[-1] == Decision.ESCALATION
+    walk_other = make_user(db, "vc2", (Role.VERKSAMHETSCHEF, "backen"))
+    sc.SANCTION.fire(db, people["bo"], case, "inform_unit", data={"response_days": 3})
+    sc.SANCTION.fire(db, walk_other, case, "respond", data={"response": "Svar."})
+    sc.SANCTION.fire(db, people["greta"], case, "assess", data={"assessment": "Brist."})
+    with pytest.raises(WorkflowError, match="finns inte i trappan för egenregi"):
+        sc.SANCTION.fire(db, people["bo"], case, "decide", data=RS_DECISION)
+    with pytest.raises(WorkflowError, match="rättelseperiod behövs inte"):
+        sc.SANCTION.fire(
+            db,
+            people["bo"],
+            case,
+            "demand_rectification",
+            data={"rectification_demand": "x", "rectification_days": 5},
+        )
+    sc.SANCTION.fire(
+        db,
+        people["bo"],
+        case,
+        "decide",
+        data={
+            **RS_DECISION,
+            "decision": "escalation",
+            "deciding_body": "bestallarenheten",
+            "decided_on": dt.date(2025, 12, 19),
+        },
+    )
+    assert case.decision == Decision.ESCALATION
+
+
+def test_the_capitation_reduction_is_no_step_of_the_ladder(db, people, clock):
+    case = new_case(db, people)
+    walk(db, people, case, clock)
+    with pytest.raises(WorkflowError, match="begränsad service"):
+        sc.SANCTION.fire(
+            db, people["bo"], case, "decide", data={**RS_DECISION, "decision": "reduction"}
+        )
 
 
 @pytest.mark.parametrize(
@@ -123,22 +280,13 @@ def test_case_decided_by_regionstyrelsen_through_to_closed(db, people, clock):
     [
         ({"deciding_body": "bestallarenheten"}, "fattas av Regionstyrelsen"),
         ({"diarienummer": ""}, "diarienummer"),
-        ({"rationale": "Kort."}, "proportionaliteten"),
-        (
-            {"rationale": "En lång motivering utan prövning av skäligheten alls."},
-            "proportionaliteten",
-        ),
+        ({"decided_on": None}, "sammanträde"),
+        ({"decided_on": dt.date(2026, 3, 1)}, "framtiden"),
+        ({"protocol_paragraph": ""}, "paragrafen"),
+        ({"prop_duration": " "}, "hur länge bristen har pågått"),
+        ({"prop_patient_safety": ""}, "patientsäkerheten"),
+        ({"rationale": ""}, "motiveringen"),
         ({"penalty_sek": 0}, "vitets belopp"),
-        ({"decision": "reduction", "reduction_percent": 150}, "procent"),
-        (
-            {
-                "decision": "reduction",
-                "reduction_percent": 10,
-                "reduction_from": dt.date(2026, 2, 1),
-                "reduction_to": dt.date(2026, 1, 1),
-            },
-            "perioden",
-        ),
         ({"decision": "termination", "deciding_body": "bestallarenheten"}, "Regionstyrelsen"),
         ({"decision": "gissning"}, "sanktionstrappan"),
     ],
@@ -146,13 +294,15 @@ def test_case_decided_by_regionstyrelsen_through_to_closed(db, people, clock):
 def test_decision_rules(db, people, clock, changes, message):
     case = new_case(db, people)
     walk(db, people, case, clock)
-    events = count(db, AuditEvent)
+    rectify_and_communicate(db, people, case, clock)
+    clock.set(dt.date(2026, 1, 21))
+    events, state = count(db, AuditEvent), case.status
     with pytest.raises(WorkflowError, match=message):
         sc.SANCTION.fire(db, people["bo"], case, "decide", data={**RS_DECISION, **changes})
-    assert case.status == C.ASSESSED and count(db, AuditEvent) == events
+    assert case.status == state and count(db, AuditEvent) == events
 
 
-def test_remark_within_the_purchasers_delegation_needs_no_diarienummer(db, people, clock):
+def test_remark_within_the_purchasers_delegation_needs_no_kommunicering(db, people, clock):
     case = new_case(db, people)
     walk(db, people, case, clock, respond=False)
     sc.SANCTION.fire(
@@ -161,12 +311,16 @@ def test_remark_within_the_purchasers_delegation_needs_no_diarienummer(db, peopl
         case,
         "decide",
         data={
+            **PROPORTIONALITY,
             "decision": "remark",
             "deciding_body": "bestallarenheten",
-            "rationale": "Ett påpekande är proportionerligt vid första bristen.",
+            "diarienummer": "RS 2025/1",
+            "decided_on": sc.today(),
+            "rationale": "Ett påpekande räcker vid första bristen.",
         },
     )
-    assert case.status == C.DECIDED and case.diarienummer is None
+    assert case.status == C.DECIDED and case.diarienummer == "RS 2025/1"
+    assert case.protocol_paragraph is None
 
 
 @pytest.mark.parametrize(
@@ -199,8 +353,11 @@ def test_ladder_suggests_the_next_step_from_the_last_twelve_months(db, people, c
         first,
         "decide",
         data={
+            **PROPORTIONALITY,
             "decision": "remark",
             "deciding_body": "bestallarenheten",
+            "diarienummer": "RS 2025/1",
+            "decided_on": sc.today(),
             "rationale": "Påpekande är proportionerligt första gången.",
         },
     )
@@ -222,13 +379,37 @@ def test_overdue_plan_escalates_into_a_case_with_one_action(db, people, clock):
         unit(db),
         title="Bemanning",
         requirements="Mer än hälften specialister.",
-        due_date=dt.date(2026, 1, 30),
+        plan_due=dt.date(2026, 1, 30),
+        measures_due=dt.date(2026, 1, 30),
     )
     clock.set(dt.date(2026, 2, 2))
     assert ap.is_overdue(plan, sc.today())
-    case = sc.escalate_plan(db, people["bo"], plan)
+    case = sc.escalate_plan(db, people["bo"], plan, diarienummer="RS 2026/7")
     assert case.status == C.OPENED and case.ground_findings[0].plan_id == plan.id
-    assert "Bemanning" in case.grounds
+    assert case.case_number == "RS 2026/7"
+    assert "har inte lämnats in" in case.grounds and "2026-01-30" in case.grounds
+    with pytest.raises(WorkflowError, match="redan grund i sanktionsärende"):
+        sc.escalate_plan(db, people["bo"], plan, diarienummer="RS 2026/8")
+
+
+def test_a_plan_just_requested_cannot_be_escalated(db, people, clock):
+    plan = ap.request_action_plan(
+        db,
+        people["bo"],
+        unit(db),
+        title="Bemanning",
+        requirements="Krav.",
+        plan_due=dt.date(2026, 1, 30),
+        measures_due=dt.date(2026, 3, 30),
+    )
+    with pytest.raises(WorkflowError, match="Bara en försenad eller underkänd"):
+        sc.escalate_plan(db, people["bo"], plan, diarienummer="RS 2026/7")
+
+
+def test_a_case_needs_its_diarienummer_when_it_opens(db, people, clock):
+    with pytest.raises(WorkflowError, match="diarienummer") as refused:
+        sc.open_case(db, people["bo"], unit(db), title="T", grounds="G", diarienummer="")
+    assert refused.value.guard == "diarienummer"
 
 
 def test_ivo_referral_is_recorded(db, people, clock):
@@ -249,9 +430,15 @@ def test_ivo_referral_is_recorded(db, people, clock):
 ALL = list(sc.SANCTION.triggers)
 GOOD = {
     "inform_unit": {"response_days": 3},
+    "extend_response": {"extra_days": 2},
+    "extend_reply": {"extra_days": 2},
     "respond": {"response": "Svar."},
     "assess": {"assessment": "Bedömning."},
-    "decide": RS_DECISION,
+    "demand_rectification": {"rectification_demand": "Rätta.", "rectification_days": 3},
+    "end_rectification": {"rectified": "yes", "rectification_outcome": "Rättat."},
+    "communicate": INTENDED,
+    "answer_communication": {"reply": "Synpunkter."},
+    "decide": {**RS_DECISION, "decided_on": dt.date(2025, 12, 19)},
 }
 
 

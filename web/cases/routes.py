@@ -444,10 +444,17 @@ def capitation(arende_id):
     if not BaseForm().validate_on_submit():
         abort(400)
     try:
-        sanction = co.open_capitation_case(get_db(), current_user, case)
+        sanction = co.open_capitation_case(
+            get_db(), current_user, case, request.form.get("diarienummer", "")
+        )
     except REFUSED as exc:
         get_db().rollback()
         message, status = refusal(exc, "capitation")
-        return _page(get_db().get(Case, case.id), errors={"capitation": message}, status=status)
+        return _page(
+            get_db().get(Case, case.id),
+            errors={"capitation": message},
+            posted=request.form,
+            status=status,
+        )
     flash(_("A case on reducing the capitation payment has been opened."), "info")
     return redirect(url_for("sanctions.show", case_id=sanction.id))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from audit.access import restrict_to_visible
-from audit.models import Unit
+from audit.access import can_see_unit, restrict_to_visible
+from audit.models import Operator, Unit, User
 from checklists.rounds import Finding
 from web.database import get_db
 from web.forms import BaseForm
@@ -22,6 +23,7 @@ from web.workflow_views import (
     parse_ids,
     parse_int,
     parse_number,
+    refusal,
     refuse_on_unit_page,
     timeline,
     unit_from_form,
@@ -51,17 +53,27 @@ def index():
 @bp.route("/ny", methods=["POST"])
 def new():
     plan_id = parse_int(request.form.get("plan"))
-    if plan_id:  # escalation from an action plan: nothing typed to keep
+    if plan_id:  # escalation from a late or failed action plan
         if not BaseForm().validate_on_submit():
             abort(400)
         plan = get_db().get(ActionPlan, plan_id)
-        if plan is None:
+        if plan is None or not can_see_unit(get_db(), current_user, plan.unit):
             abort(404)
         try:
-            case = sc.escalate_plan(get_db(), current_user, plan)
+            case = sc.escalate_plan(
+                get_db(), current_user, plan, diarienummer=request.form.get("diarienummer", "")
+            )
         except REFUSED as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("plans.show", plan_id=plan.id))
+            from web.plans.routes import _page as plan_page
+
+            get_db().rollback()
+            message, status = refusal(exc, "escalate", 422)
+            return plan_page(
+                get_db().get(ActionPlan, plan.id),
+                errors={"escalate": message},
+                posted=request.form,
+                status=status,
+            )
     else:
         unit = unit_from_form()
         try:
@@ -71,6 +83,7 @@ def new():
                 unit,
                 title=request.form.get("title", ""),
                 grounds=request.form.get("grounds", ""),
+                diarienummer=request.form.get("diarienummer", ""),
                 finding_ids=parse_ids(request.form.getlist("finding")),
             )
         except REFUSED as exc:
@@ -106,9 +119,31 @@ def _page(case, *, errors=None, posted=None, status=200):
         posted=posted or {},
         suggestion=suggestion,
         decisions=sc.DECISION_LABELS,
+        ladder=sc.ladder_of(case, get_db()),
+        burdening=[d for d in sc.ladder_of(case, get_db()) if d in sc.BURDENING],
+        proportionality=PROPORTIONALITY_FIELDS,
+        assessed_by=db.get(User, case.assessed_by_id) if case.assessed_by_id else None,
         Decision=Decision,
         DecidingBody=DecidingBody,
     ), status
+
+
+# The proportionality fields of the decision form: name, label (msgid), help (msgid).
+PROPORTIONALITY_FIELDS = [
+    ("prop_seriousness", _l("Seriousness"), _l("How serious the breach is, and why.")),
+    ("prop_duration", _l("Duration"), _l("How long the breach has lasted.")),
+    (
+        "prop_repetition",
+        _l("Repetition"),
+        _l("Whether it has happened before (earlier decisions on the same requirements)."),
+    ),
+    ("prop_own_measures", _l("The unit’s own measures"), _l("What the unit has done itself.")),
+    (
+        "prop_patient_safety",
+        _l("Patient-safety impact"),
+        _l("How the breach affects the patients’ care and safety."),
+    ),
+]
 
 
 @bp.route("/<int:case_id>")
@@ -119,16 +154,48 @@ def show(case_id):
 def _data(trigger, form) -> dict:
     if trigger == "inform_unit":
         return {"response_days": parse_int(form.get("response_days"))}
+    if trigger in ("extend_response", "extend_reply"):
+        return {"extra_days": parse_int(form.get("extra_days"))}
     if trigger == "respond":
         return {"response": form.get("response", "")}
     if trigger == "assess":
         return {"assessment": form.get("assessment", "")}
+    if trigger == "demand_rectification":
+        return {
+            "rectification_demand": form.get("rectification_demand", ""),
+            "rectification_days": parse_int(form.get("rectification_days")),
+        }
+    if trigger == "end_rectification":
+        return {
+            "rectified": form.get("rectified"),
+            "rectification_outcome": form.get("rectification_outcome", ""),
+        }
+    if trigger == "communicate":
+        return {
+            "intended_decision": form.get("intended_decision"),
+            "intended_grounds": form.get("intended_grounds", ""),
+            "intended_penalty_sek": parse_int(form.get("intended_penalty_sek")),
+            "intended_percent": parse_number(form.get("intended_percent")),
+            "intended_from": parse_date(form.get("intended_from")),
+            "intended_to": parse_date(form.get("intended_to")),
+            "reply_days": parse_int(form.get("reply_days")),
+        }
+    if trigger == "answer_communication":
+        return {"reply": form.get("reply", "")}
     if trigger == "decide":
         return {
             "decision": form.get("decision"),
             "rationale": form.get("rationale", ""),
             "deciding_body": form.get("deciding_body"),
             "diarienummer": form.get("diarienummer", ""),
+            "decided_on": parse_date(form.get("decided_on")),
+            "protocol_paragraph": form.get("protocol_paragraph", ""),
+            "prop_seriousness": form.get("prop_seriousness", ""),
+            "prop_duration": form.get("prop_duration", ""),
+            "prop_repetition": form.get("prop_repetition", ""),
+            "prop_own_measures": form.get("prop_own_measures", ""),
+            "prop_patient_safety": form.get("prop_patient_safety", ""),
+            "four_eyes_reason": form.get("four_eyes_reason", ""),
             "penalty_sek": parse_int(form.get("penalty_sek")),
             "reduction_percent": parse_number(form.get("reduction_percent")),
             "reduction_from": parse_date(form.get("reduction_from")),
@@ -149,6 +216,22 @@ def act(case_id, trigger):
         lambda row, **kw: _page(row, posted=request.form, **kw),
         "sanctions.show",
         case_id=case.id,
+    )
+
+
+@bp.route("/<int:case_id>/beslut")
+def letter(case_id):
+    """Beslutsbrev: the decision as a printable page — what was decided, by whom and when,
+    on what grounds, what the unit said, and how to have it reviewed."""
+    case = g.case
+    if case.decision is None:
+        abort(404)
+    return render_template(
+        "sanctions/letter.html",
+        case=case,
+        decisions=sc.DECISION_LABELS,
+        proportionality=PROPORTIONALITY_FIELDS,
+        private=case.unit.operator == Operator.PRIVAT,
     )
 
 

@@ -110,7 +110,7 @@ def render_unit_page(unit, *, errors=None, posted=None, status=200):
         .order_by(FollowUpDialog.created_at.desc())
     ).all()
     plans = db.scalars(
-        sa.select(ActionPlan).where(ActionPlan.unit_id == unit.id).order_by(ActionPlan.due_date)
+        sa.select(ActionPlan).where(ActionPlan.unit_id == unit.id).order_by(ActionPlan.plan_due)
     ).all()
     unit_findings = db.scalars(
         sa.select(Finding)

@@ -387,10 +387,11 @@ def capitation_problem(case: Case) -> str | None:
     return None
 
 
-def open_capitation_case(session: Session, user: User, case: Case):
+def open_capitation_case(session: Session, user: User, case: Case, diarienummer: str):
     """Pröva neddragning av kapiteringsersättningen för motsvarande tid (§2.7.6): a sanction
-    case (decided by Regionstyrelsen, with a diarienummer) linked to this case; its reduction
-    must lie within the restricted period (``workflows.sanction``)."""
+    case (decided by Regionstyrelsen), registered under ``diarienummer`` and linked to this
+    case; its reduction must lie within the restricted period and is, like every burdening
+    decision, communicated to the unit first (``workflows.sanction``)."""
     from workflows import sanction as sc
 
     if not user.has_role(Role.BESTALLARE):
@@ -409,6 +410,7 @@ def open_capitation_case(session: Session, user: User, case: Case):
             "öppettider begränsade till mer än enstaka dagar. §2.7.6: Regionstyrelsen kan "
             "besluta om neddragning av kapiteringsersättningen för motsvarande tid."
         ),
+        diarienummer=diarienummer,
     )
     case.capitation_case_id = sanction.id
     session.flush()
