@@ -48,6 +48,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "static": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,  # ends the session if there is one; harmless otherwise
+    "auth.keep_alive": Access(roles=ALL_ROLES),  # any live login session; 401 JSON otherwise
     "main.set_language": PUBLIC,
     "main.health": PUBLIC,
     "main.accessibility": PUBLIC,  # the law requires it to be reachable by everyone
