@@ -219,3 +219,12 @@ def test_the_environment_sets_the_idle_timeout(monkeypatch, value, message):
         app = create_app(config)
         expected = int(value) if value else int(accounts.IDLE_TIMEOUT.total_seconds())
         assert session_timeout.idle_timeout(app) == dt.timedelta(seconds=expected)
+
+
+def test_keep_alive_works_while_a_one_time_password_must_be_replaced(logged_in, db, vera):
+    """The page choosing one's own password warns before the timeout like any other."""
+    vera.must_change_password = True
+    db.commit()
+    token = csrf_token(logged_in, "/konto/losenord")
+    response = logged_in.post(KEEP_ALIVE, data={"csrf_token": token}, headers=JSON)
+    assert response.status_code == 200 and response.get_json()["ok"] is True
