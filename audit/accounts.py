@@ -50,10 +50,13 @@ ACCOUNT_WINDOW = dt.timedelta(hours=1)
 KNOWN_ADDRESS_FOR = dt.timedelta(days=90)
 # Counters quiet for this long (and not marking a known address) are removed at a login.
 _FORGET_AFTER = dt.timedelta(days=1)
+# A login session ends after this long without a request (the default: the app passes its
+# configured HALSOVAL_IDLE_TIMEOUT_SECONDS to check_session) or this long after the login.
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
-# last_seen_at is written at most this often, to keep reads from writing on every request.
-_TOUCH_INTERVAL = dt.timedelta(seconds=60)
+# last_seen_at is written at most this often, to keep reads from writing on every request; the
+# page's script knows it, so that it never counts on a touch that was not written.
+TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
 
 class AccountError(ValueError):
@@ -575,7 +578,10 @@ class SessionCheck:
     if any, is described by ``touch`` (``last_seen_at`` is older than the touch interval) or
     ``end_reason`` (it idled out, expired or its user was deactivated) and is done by
     :func:`apply_session_check` -- in the caller's transaction or, for a request that only
-    reads, in a short one of its own afterwards.
+    reads, in a short one of its own afterwards. ``ended_reason`` says why a session is not
+    live (ended now or before: "idle_timeout", "logout" ...). For a live session ``seen_at`` is its
+    ``last_seen_at`` once that write is done, and ``idle_ends_at`` / ``expires_at`` when it
+    will idle out and expire (what the page tells its script).
     """
 
     user: User | None
@@ -583,14 +589,22 @@ class SessionCheck:
     now: dt.datetime | None = None
     touch: bool = False
     end_reason: str | None = None
+    ended_reason: str | None = None
+    seen_at: dt.datetime | None = None
+    idle_ends_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
 
     @property
     def needs_write(self) -> bool:
         return self.touch or self.end_reason is not None
 
 
-def check_session(session: Session, token: str) -> SessionCheck:
-    """Check a login session token. Reads only; see :class:`SessionCheck`."""
+def check_session(
+    session: Session, token: str, idle_timeout: dt.timedelta = IDLE_TIMEOUT
+) -> SessionCheck:
+    """Kontrollera inloggningen: is the login session of ``token`` live, and does it need
+    touching? Reads only; see :class:`SessionCheck`. ``idle_timeout`` is the app's
+    configured inaktivitetsgräns."""
     try:
         token_hash = _token_hash(token)
     except (UnicodeEncodeError, AttributeError):
@@ -606,23 +620,43 @@ def check_session(session: Session, token: str) -> SessionCheck:
         .unique()
         .one_or_none()
     )
-    if login is None or login.ended_at is not None:
+    if login is None:
         return SessionCheck(user=None)
+    if login.ended_at is not None:
+        return SessionCheck(user=None, ended_reason=login.ended_reason)
     now = utcnow()
     ended = None
-    if now - login.last_seen_at > IDLE_TIMEOUT:
+    if now - login.last_seen_at > idle_timeout:
         ended = "idle_timeout"
     elif now - login.created_at > ABSOLUTE_TIMEOUT:
         ended = "expired"
     elif not login.user.active:
         ended = "deactivated"
     if ended is not None:
-        return SessionCheck(user=None, login_id=login.id, now=now, end_reason=ended)
+        return SessionCheck(
+            user=None, login_id=login.id, now=now, end_reason=ended, ended_reason=ended
+        )
+    touch = now - login.last_seen_at > TOUCH_INTERVAL
+    seen_at = now if touch else login.last_seen_at
     return SessionCheck(
         user=login.user,
         login_id=login.id,
         now=now,
-        touch=now - login.last_seen_at > _TOUCH_INTERVAL,
+        touch=touch,
+        seen_at=seen_at,
+        idle_ends_at=seen_at + idle_timeout,
+        expires_at=login.created_at + ABSOLUTE_TIMEOUT,
+    )
+
+
+def keep_session_alive(check: SessionCheck, idle_timeout: dt.timedelta) -> SessionCheck:
+    """Förläng inloggningen: the check of a live session with its touch forced, even within
+    the touch interval (the user asked to stay logged in; :func:`apply_session_check` writes
+    it). A check of a session that is not live is returned as it is."""
+    if check.user is None:
+        return check
+    return dataclasses.replace(
+        check, touch=True, seen_at=check.now, idle_ends_at=check.now + idle_timeout
     )
 
 
@@ -644,13 +678,15 @@ def apply_session_check(session: Session, check: SessionCheck) -> None:
     session.execute(sa.update(LoginSession).where(*where).values(**values))
 
 
-def resume_session(session: Session, token: str) -> User | None:
+def resume_session(
+    session: Session, token: str, idle_timeout: dt.timedelta = IDLE_TIMEOUT
+) -> User | None:
     """The user of a live login session, or ``None`` if it ended, idled out or expired.
 
     Checks and writes in ``session``; a request that must not write uses
     :func:`check_session` and :func:`apply_session_check` separately.
     """
-    check = check_session(session, token)
+    check = check_session(session, token, idle_timeout)
     apply_session_check(session, check)
     return check.user
 

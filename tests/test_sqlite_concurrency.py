@@ -46,7 +46,7 @@ def live_app(request, tmp_path_factory, monkeypatch):
             make_user(db, f"samtidig{n}", (Role.GRANSKARE, None))
         db.commit()
     # Every request finds its login session's touch due.
-    monkeypatch.setattr(accounts, "_TOUCH_INTERVAL", dt.timedelta(0))
+    monkeypatch.setattr(accounts, "TOUCH_INTERVAL", dt.timedelta(0))
     app = create_app(
         {
             "TESTING": True,

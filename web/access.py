@@ -48,6 +48,9 @@ ROUTE_ACCESS: dict[str, Access] = {
     "static": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,  # ends the session if there is one; harmless otherwise
+    # Any live login session, with or without a role (its pages warn before the timeout
+    # too); 401 JSON for a script whose session has ended.
+    "auth.keep_alive": Access(roles=ALL_ROLES, any_user=True),
     "main.set_language": PUBLIC,
     "main.health": PUBLIC,
     "main.accessibility": PUBLIC,  # the law requires it to be reachable by everyone
@@ -124,7 +127,14 @@ ROUTE_ACCESS: dict[str, Access] = {
 
 # What a user with a one-time password may reach before choosing their own (engångslösenord).
 WHILE_MUST_CHANGE_PASSWORD = frozenset(
-    {"users.own_password", "auth.logout", "main.set_language", "static", "main.health"}
+    {
+        "users.own_password",
+        "auth.logout",
+        "auth.keep_alive",  # the page choosing the password warns before the idle timeout
+        "main.set_language",
+        "static",
+        "main.health",
+    }
 )
 
 

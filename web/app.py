@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter
 from audit.db import PROJECT_ROOT, make_engine, make_session_factory
 from audit.keys import audit_key
 from audit.personal_data import PersonalDataError
-from web import access, database, i18n, input_checks, labels, personal_data
+from web import access, database, i18n, input_checks, labels, personal_data, session_timeout
 from web.compression import init_compression
 from web.security import init_security
 
@@ -87,6 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
         EVIDENCE_DIR=os.environ.get("HALSOVAL_EVIDENCE_DIR") or str(instance / "underlag"),
         # Where people report accessibility problems (the tillgänglighetsredogörelse names it).
         ACCESSIBILITY_CONTACT=os.environ.get("HALSOVAL_ACCESSIBILITY_CONTACT", ""),
+        # Inaktivitetsgräns: a login session ends after this many seconds without a request.
+        IDLE_TIMEOUT_SECONDS=session_timeout.idle_timeout_seconds_from_env(),
     )
     session_factory = config.pop("SESSION_FACTORY", None)
     app.config.update(config)
@@ -106,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
     personal_data.init_app(app)
     CSRFProtect(app)
     _init_login(app)
+    session_timeout.init_app(app)
     input_checks.init_app(app)  # before the access check, which may look a unit up
     access.init_app(app)
     init_security(app)
@@ -134,7 +137,8 @@ def _init_login(app: Flask) -> None:
     def _load(token: str):
         # The check only reads; touching last_seen_at (or ending an idled-out session) is a
         # separate write, which a GET does after its own transaction (web.database).
-        check = check_session(get_db(), token)
+        check = check_session(get_db(), token, session_timeout.idle_timeout(app))
+        session_timeout.remember_check(check)
         if check.needs_write:
             session_write(lambda db: apply_session_check(db, check))
         user = check.user
@@ -264,6 +268,9 @@ def _init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
+        refused = session_timeout.csrf_refused()  # a page's script: JSON, 401 if logged out
+        if refused is not None:
+            return refused
         return render(400, _l("The form had expired. Reload the page and try again."))
 
     @app.errorhandler(PersonalDataError)

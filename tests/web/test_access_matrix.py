@@ -30,6 +30,8 @@ MATRIX = {
     "static": ("GET", "/static/app.css", {}, OK),
     "auth.login": ("GET", "/logga-in", {r: 302 for r in Role}, OK),  # logged in: go to start
     "auth.logout": ("POST", "/logga-ut", {}, 302),
+    # Without a script (no Accept: application/json) the keep-alive goes back to the start.
+    "auth.keep_alive": ("POST", "/inloggning/fortsatt", {ANON: LOGIN}, 302),
     "main.set_language": ("POST", "/sprak", {}, 302),
     "main.health": ("GET", "/halsa", {}, OK),
     "main.accessibility": ("GET", "/tillganglighet", {}, OK),

@@ -150,6 +150,7 @@ EXTRA_FIELDS = {
     "checklists.review_section": ["action"],
     "checklists.submit": ["confirm"],
     "main.set_language": ["lang", "next"],
+    "auth.keep_alive": ["next"],
     "checklists.upload": ["file"],
     "units.import_file": ["file"],
     "cases.update": ["part"],

@@ -28,8 +28,9 @@ from checklists.rounds import ChecklistStatus, Finding
 from checklists.sections import REVIEW_FILTERS, Filter, task_list
 from web.cases.checklist_links import case_links
 from web.checklists import bp
-from web.checklists.routes import _filter, _item_or_404, _section_or_404, wants_json
+from web.checklists.routes import _filter, _item_or_404, _section_or_404
 from web.database import get_db
+from web.negotiation import wants_json
 
 JUDGEMENTS = (
     Status.COMPLIANT,

@@ -46,16 +46,11 @@ from web.cases.checklist_links import case_links
 from web.checklists import bp
 from web.checklists.forms import field_name, item_form, loaded_version, raw_answer
 from web.database import get_db, writes_late
+from web.negotiation import wants_json
 
 
 def evidence_store() -> EvidenceStore:
     return EvidenceStore(current_app.config["EVIDENCE_DIR"])
-
-
-def wants_json() -> bool:
-    """A script asked (``Accept: application/json``), not a browser form post."""
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes["application/json"] > 0
 
 
 def unit_tasks(db, checklist):

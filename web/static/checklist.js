@@ -108,6 +108,17 @@
     updateCounts(body);
   }
 
+  // Every answer tells the session timer (session.js) that the server saw the user; a 401 says
+  // the login session has ended: the timer keeps what was typed in the browser and sends the
+  // user to log in, and back here it is filled in again.
+  function sessionEnded(result, sent) {
+    var session = window.HalsovalSession;
+    if (!session) { return false; }
+    if (result.status === 401) { session.ended(result.body); return true; }
+    session.contacted(sent);
+    return false;
+  }
+
   function save(fieldset) {
     var id = fieldset.getAttribute("data-item");
     var s = st(id);
@@ -116,6 +127,7 @@
     s.dirty = false;
     s.pending = false;
     setState(fieldset, text.saving);
+    var sent = Date.now();
     fetch(fieldset.getAttribute("data-save-url"), {
       method: "POST",
       body: fields(fieldset),
@@ -124,6 +136,7 @@
     }).then(function (response) {
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {
+      if (sessionEnded(result, sent)) { s.dirty = true; return; }
       clearErrors(fieldset);
       if (result.status === 200) {
         applySaved(fieldset, result.body);
@@ -161,6 +174,7 @@
   }
 
   form.addEventListener("input", function (event) {
+    reveal(event.target);  // also for an answer filled in again after a login (session.js)
     var fieldset = itemOf(event.target);
     if (fieldset && event.target.form === form) { st(fieldset.getAttribute("data-item")).dirty = true; }
   });
@@ -173,6 +187,9 @@
   function isFormButton(el) {
     return !!el && el.form === form && el.type === "submit" && !itemOf(el) && !el.hasAttribute("data-save-item");
   }
+  // The idle-timeout warning (session.js) takes focus without the user leaving the item: that
+  // is no reason to save it (the warning's own button, or the login that follows, decides).
+  function inSessionWarning(el) { return !!(el && el.closest && el.closest("#session-warning")); }
   function savePending() {
     form.querySelectorAll("fieldset[data-save-url]").forEach(function (fieldset) {
       if (st(fieldset.getAttribute("data-item")).pending) { save(fieldset); }
@@ -188,18 +205,18 @@
     s.pending = true;
     window.setTimeout(function () {  // by now focus has moved on, if it is moving
       var now = document.activeElement;
-      if (s.pending && !groupOf(el).contains(now) && !isFormButton(now)) { save(fieldset); }
+      if (s.pending && !groupOf(el).contains(now) && !isFormButton(now) && !inSessionWarning(now)) { save(fieldset); }
     }, 0);
   });
   form.addEventListener("focusout", function (event) {
     var el = event.target;
     var next = event.relatedTarget;
     if (isFormButton(el)) {  // passed by without pressing it
-      if (!isFormButton(next)) { savePending(); }
+      if (!isFormButton(next) && !inSessionWarning(next)) { savePending(); }
       return;
     }
     var fieldset = itemOf(el);
-    if (!fieldset || (next && groupOf(el).contains(next)) || isFormButton(next)) { return; }
+    if (!fieldset || (next && groupOf(el).contains(next)) || isFormButton(next) || inSessionWarning(next)) { return; }
     if (st(fieldset.getAttribute("data-item")).pending) { save(fieldset); }
   });
   // Enter in a text field saves that item (the browser would press the page's first button).
@@ -223,6 +240,8 @@
     Object.keys(state).forEach(function (id) { state[id].dirty = false; state[id].pending = false; });
   });
   window.addEventListener("beforeunload", function (event) {
+    // Sent to log in by the session timer, which has kept what was typed: no question.
+    if (window.HalsovalSession && window.HalsovalSession.leaving()) { return; }
     var dirty = Object.keys(state).some(function (id) { return state[id].dirty || state[id].busy; });
     if (dirty) { event.preventDefault(); event.returnValue = text.unsaved; return text.unsaved; }
   });
@@ -245,6 +264,7 @@
       var error = fieldset.querySelector("[data-upload-error]");
       var input = document.getElementById("file-" + id);
       setState(fieldset, text.saving);
+      var sent = Date.now();
       fetch(upload.action, {
         method: "POST",
         body: new FormData(upload),
@@ -253,6 +273,7 @@
       }).then(function (response) {
         return response.json().then(function (body) { return { status: response.status, body: body }; });
       }).then(function (result) {
+        if (sessionEnded(result, sent)) { return; }
         setState(fieldset, "");
         if (result.status === 200) {
           error.hidden = true;
