@@ -153,3 +153,17 @@ def fire_from_form(
         return rerender(get_db().get(type(row), row.id), errors={trigger: message}, status=status)
     flash(_("%(action)s: done.", action=workflow.triggers[trigger].label), "info")
     return redirect(url_for(endpoint, **url_args))
+
+
+def send_stored(store, row):
+    """Send an uploaded file (underlag, handling) from ``store`` as a download: its stored
+    name and media type, never cached; a file missing from the store is a 404."""
+    from flask import abort, send_file
+
+    try:
+        handle = store.open(row.sha256)
+    except FileNotFoundError:
+        abort(404)
+    return send_file(
+        handle, mimetype=row.media_type, as_attachment=True, download_name=row.filename, max_age=0
+    )

@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -30,7 +29,15 @@ from web.cases import bp
 from web.cases.forms import details_form, document_form, entry_from, form_data
 from web.database import get_db
 from web.forms import BaseForm, choices
-from web.workflow_views import REFUSED, fire_from_form, parse_date, parse_int, refusal, timeline
+from web.workflow_views import (
+    REFUSED,
+    fire_from_form,
+    parse_date,
+    parse_int,
+    refusal,
+    send_stored,
+    timeline,
+)
 from workflows.cases import operations as co
 from workflows.cases.machine import CASE, OUTCOME_LABELS, STATE_LABELS, S, available
 from workflows.cases.models import Case, CaseDocument, CaseKind
@@ -389,17 +396,7 @@ def remove_document(arende_id, doc_id):
 @bp.route("/<int:arende_id>/handlingar/<int:doc_id>")
 def download(arende_id, doc_id):
     document = _document_or_404(g.arende, doc_id)
-    try:
-        handle = case_store().open(document.sha256)
-    except FileNotFoundError:
-        abort(404)
-    return send_file(
-        handle,
-        mimetype=document.media_type,
-        as_attachment=True,
-        download_name=document.filename,
-        max_age=0,
-    )
+    return send_stored(case_store(), document)
 
 
 # --- actions ---------------------------------------------------------------------------------

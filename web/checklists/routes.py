@@ -26,7 +26,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -47,6 +46,7 @@ from web.checklists import bp
 from web.checklists.forms import field_name, item_form, loaded_version, raw_answer
 from web.database import get_db, writes_late
 from web.negotiation import wants_json
+from web.workflow_views import send_stored
 
 
 def evidence_store() -> EvidenceStore:
@@ -433,17 +433,7 @@ def remove_file(file_id):
 @bp.route("/underlag/<int:file_id>")
 def download(file_id):
     evidence = g.evidence
-    try:
-        handle = evidence_store().open(evidence.sha256)
-    except FileNotFoundError:
-        abort(404)
-    return send_file(
-        handle,
-        mimetype=evidence.media_type,
-        as_attachment=True,
-        download_name=evidence.filename,
-        max_age=0,
-    )
+    return send_stored(evidence_store(), evidence)
 
 
 from web.checklists import review  # noqa: E402,F401  (the reviewer's routes)

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -34,6 +33,7 @@ from web.workflow_views import (
     parse_ids,
     refusal,
     refuse_on_unit_page,
+    send_stored,
     timeline,
     unit_from_form,
 )
@@ -293,17 +293,7 @@ def upload(plan_id):
 @bp.route("/<int:plan_id>/underlag/<int:plan_file_id>")
 def download(plan_id, plan_file_id):
     evidence = _file_or_404(g.plan, plan_file_id)
-    try:
-        handle = _store().open(evidence.sha256)
-    except FileNotFoundError:
-        abort(404)
-    return send_file(
-        handle,
-        mimetype=evidence.media_type,
-        as_attachment=True,
-        download_name=evidence.filename,
-        max_age=0,
-    )
+    return send_stored(_store(), evidence)
 
 
 @bp.route("/<int:plan_id>/underlag/<int:plan_file_id>/ta-bort", methods=["POST"])
