@@ -163,6 +163,10 @@ ACTIONS = {
     "edit_measure": _l("measure changed"),
     "remove_measure": _l("measure removed"),
     "change_deadlines": _l("dates changed"),
+    "add_requirement": _l("requirement added"),
+    "remove_requirement": _l("requirement removed"),
+    "add_file": _l("file added"),
+    "remove_file": _l("file removed"),
     "create": _l("created"),
     "update": _l("updated"),
     "grant_role": _l("role granted"),
@@ -189,6 +193,7 @@ ENTITY_TYPES = {
     "action_plan": _l("Action plan"),
     "sanction_case": _l("Sanction case"),
     "case": _l("Notice or application"),
+    "in_depth_review": _l("In-depth review"),
     "ivo_referral": _l("Referral to IVO"),
     "login": _l("Unknown user name"),
 }

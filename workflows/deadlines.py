@@ -125,7 +125,31 @@ def open_deadlines(session: Session) -> list[Deadline]:
     ):
         found.append(Deadline("checklist", row[0], row[1], row[2], f"Checklistan ”{row[3]}”"))
     found.extend(case_deadlines(session))
+    found.extend(review_deadlines(session))
     return found
+
+
+def review_deadlines(session: Session) -> list[Deadline]:
+    """Underlag begärt i en särskild fördjupning (§7.1.3): the unit's deadline."""
+    from workflows.reviews.models import InDepthReview, ReviewState
+
+    return [
+        Deadline(
+            "in_depth_review",
+            row[0],
+            row[1],
+            row[2],
+            f"Underlaget till den särskilda fördjupningen ”{row[3]}”",
+        )
+        for row in session.execute(
+            sa.select(
+                InDepthReview.id,
+                InDepthReview.unit_id,
+                InDepthReview.material_deadline,
+                InDepthReview.title,
+            ).where(InDepthReview.status == ReviewState.MATERIAL_REQUESTED)
+        )
+    ]
 
 
 def case_deadlines(session: Session) -> list[Deadline]:

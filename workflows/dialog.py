@@ -297,3 +297,9 @@ def set_disposition(
             "note": note,
         },
     )
+    if disposition == Disposition.IN_DEPTH_REVIEW:  # opens what it names (§7.1.3)
+        from workflows.reviews.operations import open_review_from_finding
+
+        open_review_from_finding(
+            session, dialog_finding.finding, user, dialog_id=dialog.id, note=note
+        )

@@ -8,12 +8,14 @@ from workflows.action_plan import ACTION_PLAN
 from workflows.cases.machine import CASE
 from workflows.diagram import svg, transitions
 from workflows.dialog import DIALOG
+from workflows.reviews.machine import REVIEW
 from workflows.sanction import SANCTION
 
 WORKFLOWS = [
     ("dialog", DIALOG, "§7.1.1"),
     ("atgardsplan", ACTION_PLAN, "§7.1.3"),
     ("sanktion", SANCTION, "§7.1.3"),
+    ("fordjupning", REVIEW, "§7.1.3"),
     ("arende", CASE, "§2.6, §2.7.5–2.7.6, §2.13.1, §3.1.1, §3.3, §3.8, §3.9, §3.20, §4.9"),
 ]
 
