@@ -101,6 +101,17 @@ ROUTE_ACCESS: dict[str, Access] = {
     "sanctions.act": Access(roles=UNIT_AND_REVIEWERS),
     "sanctions.letter": Access(roles=UNIT_AND_REVIEWERS),
     "sanctions.ivo": roles(Role.BESTALLARE, Role.GRANSKARE),
+    # Särskild fördjupning (§7.1.3): the unit's staff see their own and answer requests,
+    # beställare run them, granskare read.
+    "reviews.index": Access(roles=UNIT_AND_REVIEWERS),
+    "reviews.new": roles(Role.BESTALLARE),
+    "reviews.show": Access(roles=UNIT_AND_REVIEWERS),
+    "reviews.act": Access(roles=UNIT_AND_REVIEWERS),
+    "reviews.add_requirement": roles(Role.BESTALLARE),
+    "reviews.remove_requirement": roles(Role.BESTALLARE),
+    "reviews.upload": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "reviews.download": Access(roles=UNIT_AND_REVIEWERS),
+    "reviews.remove_file": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
     "cases.index": Access(roles=UNIT_AND_REVIEWERS),
     "cases.new": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
     "cases.show": Access(roles=UNIT_AND_REVIEWERS),
@@ -207,6 +218,16 @@ def _arende(arende_id: int) -> Unit | None:
     return case.unit
 
 
+def _review(review_id: int) -> Unit | None:
+    from workflows.reviews.models import InDepthReview
+
+    review = get_db().get(InDepthReview, review_id)
+    if review is None:
+        return None
+    g.review = review
+    return review.unit
+
+
 # URL argument name -> function loading the unit it belongs to (None when it does not exist).
 # A resolver may also put the loaded object on ``g`` for the view.
 UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
@@ -217,6 +238,7 @@ UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
     "plan_id": _plan,
     "case_id": _case,
     "arende_id": _arende,
+    "review_id": _review,
 }
 
 

@@ -35,6 +35,7 @@ BLUEPRINTS = (
     "web.dialogs",
     "web.plans",
     "web.sanctions",
+    "web.reviews",
     "web.cases",
     "web.auditlog",
     "web.help",

@@ -21,6 +21,7 @@ from web.units.forms import NO_MAIN, ImportForm, UnitForm
 from workflows.action_plan import STATE_LABELS as PLAN_LABELS
 from workflows.dialog import STATE_LABELS
 from workflows.models import ActionPlan, FollowUpDialog, IvoReferral, SanctionCase
+from workflows.reviews.operations import open_reviews
 from workflows.sanction import STATE_LABELS as CASE_LABELS
 
 MainUnit = aliased(Unit)
@@ -131,6 +132,7 @@ def render_unit_page(unit, *, errors=None, posted=None, status=200):
     return render_template(
         "units/detail.html",
         **unit_cases(db, unit),
+        open_reviews=open_reviews(db, unit),
         cases=cases,
         case_labels=CASE_LABELS,
         plans=plans,

@@ -97,7 +97,7 @@ def _check_signals(
         session.scalars(sa.select(Case.id).where(Case.unit_id == unit.id, Case.id.in_(case_ids)))
     )
     if cases != set(case_ids):
-        raise WorkflowError("Ärendena måste höra till enheten.", guard="case")
+        raise WorkflowError("Ärendena måste höra till enheten.", guard="arende")
     repeated = {b.code for b in repeated_breaches(session, unit)}
     breach_codes = sorted(set(breach_codes))
     if set(breach_codes) - repeated:
@@ -423,3 +423,14 @@ def reviews_for_year(session: Session, year: int, units=None) -> list[YearReview
             )
         )
     return result
+
+
+def open_reviews(session: Session, unit: Unit) -> list[InDepthReview]:
+    """The unit's open reviews, newest first (the unit page)."""
+    return list(
+        session.scalars(
+            sa.select(InDepthReview)
+            .where(InDepthReview.unit_id == unit.id, InDepthReview.status.in_(OPEN_STATES))
+            .order_by(InDepthReview.created_at.desc(), InDepthReview.id.desc())
+        )
+    )
