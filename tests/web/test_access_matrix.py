@@ -224,6 +224,50 @@ MATRIX = {
         {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
         404,
     ),  # no unit given
+    "reviews.index": ("GET", "/fordjupningar/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "reviews.new": (
+        "GET",
+        "/fordjupningar/ny/own",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        OK,
+    ),
+    "reviews.show": ("GET", "/fordjupningar/{vid}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "reviews.act": (
+        "POST",
+        "/fordjupningar/{vid}/atgard/end_without_action",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        409,
+    ),  # refused by the machine: the review is only opened
+    "reviews.add_requirement": (
+        "POST",
+        "/fordjupningar/{vid}/krav",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        422,
+    ),  # no text: refused with a message
+    "reviews.remove_requirement": (
+        "POST",
+        "/fordjupningar/{vid}/krav/999/ta-bort",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        404,
+    ),
+    "reviews.upload": (
+        "POST",
+        "/fordjupningar/{vid}/underlag",
+        {ANON: LOGIN, **NOT_UNIT},
+        422,
+    ),  # no file
+    "reviews.download": (
+        "GET",
+        "/fordjupningar/{vid}/underlag/{vfid}",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        OK,
+    ),
+    "reviews.remove_file": (
+        "POST",
+        "/fordjupningar/{vid}/underlag/999/ta-bort",
+        {ANON: LOGIN, **NOT_UNIT},
+        404,
+    ),
     "cases.index": ("GET", "/arenden/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
     "cases.new": ("GET", "/arenden/ny/own/listningsstopp", {ANON: LOGIN, **NOT_UNIT}, OK),
     "cases.show": ("GET", "/arenden/{aid}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
@@ -375,8 +419,30 @@ def people(db, app, tmp_path):
         data,
         EvidenceStore(tmp_path / "underlag" / "arenden"),
     )
+    from workflows.reviews.models import ReviewFile
+    from workflows.reviews.operations import open_review
+
+    review = open_review(
+        db,
+        users[Role.BESTALLARE],
+        db.scalar(sa.select(Unit).where(Unit.code == "own")),
+        title="Fördjupning",
+        concern="Signaler",
+        complaints=["Klagomål."],
+    )
+    data = b"underlag till fordjupning"
+    review_file = ReviewFile(
+        review=review,
+        sha256=store.put(data),
+        filename="f.txt",
+        media_type="text/plain",
+        size=len(data),
+    )
+    db.add(review_file)
     db.commit()
     return {
+        "vid": review.id,
+        "vfid": review_file.id,
         "uid": users[Role.LASARE].id,
         "aid": arende.id,
         "adid": document.id,

@@ -48,6 +48,8 @@ from workflows.cases import types as case_types
 from workflows.cases.machine import CASE
 from workflows.cases.models import CaseKind, CaseState
 from workflows.models import ActionMeasure, DialogFinding, PlanEvidenceFile
+from workflows.reviews.machine import REVIEW
+from workflows.reviews.models import ReviewState
 
 EXAMPLES = int(os.environ.get("HALSOVAL_FUZZ_EXAMPLES", "10"))
 ANON = "anonymous"
@@ -122,7 +124,8 @@ QUERY = {
     "operator": ["egenregi", "privat"],
     "status": [s.value for s in ChecklistStatus]
     + ["active", "inactive", "all", "alla"]
-    + [s.value for s in CaseState],
+    + [s.value for s in CaseState]
+    + [s.value for s in ReviewState],
     "roll": [r.value for r in Role],
     "sjukvardsgrupp": ["1"],
     "answer_type": [t.value for t in AnswerType],
@@ -136,6 +139,7 @@ QUERY = {
     "next": ["/", "/enheter/"],
     "arendetyp": [k.value for k in CaseKind],
     "vantar": ["enheten", "bestallarenheten"],
+    "enhet": ["own", "by"],
 }
 
 # Form field names read by the views that no baseline form below carries, so the fuzzer adds
@@ -155,6 +159,8 @@ EXTRA_FIELDS = {
     "units.import_file": ["file"],
     "cases.update": ["part"],
     "cases.upload": ["file", "document_kind"],
+    "reviews.new": ["finding", "breach", "arende"],
+    "reviews.upload": ["file"],
 }
 
 
@@ -283,6 +289,7 @@ def world(world_connection, tmp_path_factory):
         finding_ids=[finding.id],
     )
     arende, arende_doc = _arende(db, users[Role.VERKSAMHETSCHEF], unit, evidence_dir)
+    review, review_file = _review(db, bo, unit, finding, store)
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
     sections = sorted({item.requirement.section.split(".")[0] for item in checklist.items})
@@ -309,6 +316,9 @@ def world(world_connection, tmp_path_factory):
         assignment_id=users[Role.LASARE].roles[0].id,
         arende_id=arende.id,
         arende_doc_id=arende_doc.id,
+        review_id=review.id,
+        requirement_id=review.requirements[0].id,
+        review_file_id=review_file.id,
         editions=list(db.scalars(sa.select(CatalogEdition.code))),
     )
 
@@ -336,6 +346,29 @@ def _arende(db, head, unit, evidence_dir):
         EvidenceStore(evidence_dir / "arenden"),
     )
     return arende, document
+
+
+def _review(db, bo, unit, finding, store):
+    """A särskild fördjupning with a requirement and a file, for the review routes."""
+    from workflows.reviews import operations as rv
+    from workflows.reviews.models import ReviewFile
+
+    review = rv.open_review(
+        db, bo, unit, title="Fördjupning", concern="Signaler", finding_ids=[finding.id]
+    )
+    rv.add_requirement(
+        db, bo, review, text="Krav", due_date=dt.date.today() + dt.timedelta(days=60)
+    )
+    review_file = ReviewFile(
+        review=review,
+        sha256=store.put(b"fordjupning"),
+        filename="f.txt",
+        media_type="text/plain",
+        size=11,
+    )
+    db.add(review_file)
+    db.flush()
+    return review, review_file
 
 
 def _case_fields(kind) -> dict:
@@ -424,6 +457,7 @@ WORKFLOWS = {
     "plans.act": ("plan_id", ap.ACTION_PLAN, "action_plans"),
     "sanctions.act": ("case_id", sc.SANCTION, "sanction_cases"),
     "cases.act": ("arende_id", CASE, "cases"),
+    "reviews.act": ("review_id", REVIEW, "in_depth_reviews"),
 }
 TRIGGER_FORMS = {
     "request_material": {
@@ -486,6 +520,12 @@ TRIGGER_FORMS = {
         "reply_days": "10",
     },
     "answer_communication": {"reply": "Synpunkter."},
+    "request_review_material": {"material_request": "Bemanningsplan.", "material_days": "10"},
+    "extend_material_deadline": {"extra_days": "5"},
+    "submit_review_material": {"answer": "Bifogat."},
+    "conclude_review": {"analysis": "Analys.", "conclusions": "Slutsatser."},
+    "end_with_action_plan": {"plan_due": (dt.date.today() + dt.timedelta(days=20)).isoformat()},
+    "end_with_sanction_case": {"diarienummer": "RS 2025/8"},
 }
 
 
@@ -504,6 +544,9 @@ def _path_values(world) -> dict:
         "assignment_id": [world["assignment_id"]],
         "arende_id": [world["arende_id"]],
         "doc_id": [world["arende_doc_id"]],
+        "review_id": [world["review_id"]],
+        "requirement_id": [world["requirement_id"]],
+        "review_file_id": [world["review_file_id"]],
         "kind": [k.value for k in CaseKind],
         "round_id": [world["round_id"]],
         "unit_code": [world["unit_code"]],
@@ -604,6 +647,14 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
             "diarienummer": "RS 2025/5",
             "finding": str(world["finding_id"]),
         },
+        "reviews.new": {
+            "title": "Fördjupning",
+            "concern": "Signaler.",
+            "complaints": "Klagomål.",
+            "finding": str(world["finding_id"]),
+        },
+        "reviews.add_requirement": {"requirement_text": "Krav", "requirement_due": due},
+        "reviews.upload": {"file": ""},
         "sanctions.ivo": unit
         | {
             "referred_on": "2025-12-01",
@@ -638,6 +689,9 @@ def _state_setup(endpoint: str, world, args: dict, choose) -> list[tuple[str, in
     if endpoint.startswith("plans.") and "plan_id" in args:
         states = [ap.P.REQUESTED, ap.P.SUBMITTED, ap.P.RETURNED, ap.P.APPROVED]
         return [("action_plans", world["plan_id"], choose(states).value)]
+    if endpoint.startswith("reviews.") and "review_id" in args:
+        states = [ReviewState.OPENED, ReviewState.MATERIAL_REQUESTED, ReviewState.CONCLUDED]
+        return [("in_depth_reviews", world["review_id"], choose(states).value)]
     if endpoint in ("cases.update", "cases.upload", "cases.remove_document"):
         states = [CaseState.DRAFT, CaseState.COMPLETION_REQUESTED]
         return [("cases", world["arende_id"], choose(states).value)]
@@ -690,7 +744,7 @@ def test_the_fuzzer_knows_every_parameter():
     known = (
         set(QUERY)
         | {n for names in EXTRA_FIELDS.values() for n in names}
-        | {"csrf_token", "viewport"}
+        | {"csrf_token", "viewport", "author", "generator"}  # <meta name=…> of pages
     )
     for form in TRIGGER_FORMS.values():
         known |= set(form)

@@ -215,7 +215,9 @@ def test_units_see_only_their_own_reviews_and_the_list_filters(app, people, db):
     assert "Telefonin i Byske" in vc.get("/fordjupningar/").get_data(as_text=True)
     listing = bo.get("/fordjupningar/?enhet=backen").get_data(as_text=True)
     assert "Backen-fördjupning" in listing and "Telefonin i Byske" not in listing
-    assert "Telefonin i Byske" not in bo.get("/fordjupningar/?status=cancelled").get_data(as_text=True)
+    assert "Telefonin i Byske" not in bo.get("/fordjupningar/?status=cancelled").get_data(
+        as_text=True
+    )
     assert (
         post(vc, f"/fordjupningar/{review_id}/krav", "/", requirement_text="K").status_code == 403
     )
@@ -244,3 +246,47 @@ def test_the_disposition_on_the_dialog_page_opens_a_review(app, people, db):
 def test_the_help_page_draws_the_review_machine(app, people):
     text = client_for(app, "greta").get("/hjalp/flodesscheman").get_data(as_text=True)
     assert "Särskild fördjupning (§7.1.3)" in text and "Analyserad – slutsatser och krav" in text
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_the_list_and_the_page_cost_the_same_for_few_and_many_rows(app, people, db, connection):
+    """Set-based: the list, a review page and the unit page make as many queries with one
+    review (one signal) as with six (many signals and requirements)."""
+    from audit.models import User
+    from workflows.reviews import operations as ops
+
+    bo_user = db.scalar(sa.select(User).where(User.username == "bo"))
+    byske = db.scalar(sa.select(Unit).where(Unit.code == "byske"))
+    first = ops.open_review(
+        db, bo_user, byske, title="Första", concern="C", finding_ids=[people["finding"]]
+    )
+    db.commit()
+    statements = []
+    sa.event.listen(connection, "before_cursor_execute", lambda c, cur, s, *a: statements.append(s))
+    bo = client_for(app, "bo")
+
+    def cost(path):
+        statements.clear()
+        assert bo.get(path).status_code == 200
+        return len(statements)
+
+    few = [cost("/fordjupningar/"), cost(f"/fordjupningar/{first.id}"), cost("/enheter/byske")]
+    finding = people["finding"]
+    for n in range(5):
+        ops.open_review(
+            db,
+            bo_user,
+            byske,
+            title=f"R{n}",
+            concern="C",
+            finding_ids=[finding],
+            complaints=["K1", "K2"],
+        )
+    many = ops.open_review(
+        db, bo_user, byske, title="Många", concern="C", finding_ids=[finding], complaints=["A", "B"]
+    )
+    for n in range(4):
+        ops.add_requirement(db, bo_user, many, text=f"Krav {n}", due_date=dt.date.today())
+    db.commit()
+    more = [cost("/fordjupningar/"), cost(f"/fordjupningar/{many.id}"), cost("/enheter/byske")]
+    assert few == more
