@@ -290,3 +290,37 @@ def test_the_list_and_the_page_cost_the_same_for_few_and_many_rows(app, people, 
     db.commit()
     more = [cost("/fordjupningar/"), cost(f"/fordjupningar/{many.id}"), cost("/enheter/byske")]
     assert few == more
+
+
+def test_a_requirement_and_a_file_can_be_removed(app, people, db):
+    bo, vc, staff = (client_for(app, n) for n in ("bo", "vc", "staff"))
+    review_id = open_one(bo, people["finding"])
+    page = f"/fordjupningar/{review_id}"
+    post(
+        bo,
+        f"{page}/krav",
+        page,
+        requirement_text="Rutin för återuppringning",
+        requirement_due=LATER,
+    )
+    post(
+        bo,
+        f"{page}/atgard/request_review_material",
+        page,
+        material_request="Rutinen.",
+        material_days="5",
+    )
+    post(staff, f"{page}/underlag", page, files={"file": (io.BytesIO(b"Rutin"), "rutin.txt")})
+    review = db.get(InDepthReview, review_id)
+    db.refresh(review)
+    requirement, upload = review.requirements[0], review.files[0]
+    assert post(vc, f"{page}/krav/{requirement.id}/ta-bort", page).status_code == 403
+    assert post(bo, f"{page}/krav/{requirement.id}/ta-bort", page).status_code == 302
+    assert post(bo, f"{page}/underlag/{upload.id}/ta-bort", page).status_code == 403
+    assert post(vc, f"{page}/underlag/{upload.id}/ta-bort", page).status_code == 302
+    db.refresh(review)
+    db.refresh(upload)
+    assert review.requirements == [] and upload.removed_at is not None
+    assert vc.get(f"{page}/underlag/{upload.id}").status_code == 404
+    text = bo.get(page).get_data(as_text=True)
+    assert "krav borttaget" in text and "fil borttagen" in text
