@@ -391,6 +391,12 @@ def test_reviews_for_year_in_a_fixed_number_of_queries(db, people):
     assert first.signals[0]["kind"] == "complaint" and first.outcome is None
     assert len(ops.reviews_for_year(db, TODAY.year)) == 4
     assert ops.reviews_for_year(db, TODAY.year - 1) == []
+    # Opened last year, concluded this year: in both years' analyses.
+    row = db.get(InDepthReview, first.id)
+    row.created_at = row.created_at.replace(year=TODAY.year - 1)
+    db.flush()
+    assert [r.id for r in ops.reviews_for_year(db, TODAY.year - 1)] == [row.id]
+    assert row.id in [r.id for r in ops.reviews_for_year(db, TODAY.year)]
     assert len(ops.reviews_for_year(db, TODAY.year, units=["backen"])) == 1
 
 
@@ -451,3 +457,10 @@ def test_random_sequences_keep_the_review_sound(db, people, steps, tmp_path_fact
         assert (review.status == R.ACTION_PLAN) == (review.action_plan_id is not None)
         assert (review.status == R.SANCTION) == (review.sanction_case_id is not None)
     assert verify(db).ok
+
+
+def test_an_over_long_title_is_refused_not_cut(db, people):
+    from audit.text import TextRefused
+
+    with pytest.raises(TextRefused, match="högst 200 tecken"):
+        ops.open_review(db, people["bo"], unit(db), title="x" * 201, concern="C", complaints=["K"])

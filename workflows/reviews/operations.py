@@ -36,6 +36,10 @@ def _clean(text) -> str:
     return " ".join(str(text or "").split())
 
 
+def _shorten(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
 def is_unit_staff(user: User, review: InDepthReview) -> bool:
     return any(a.role.is_unit_role and a.unit_id == review.unit_id for a in user.roles)
 
@@ -157,7 +161,7 @@ def open_review(
     review = InDepthReview(
         unit_id=unit.id,
         unit=unit,
-        title=title[:200],
+        title=title,
         concern=concern,
         dialog_id=dialog_id,
         status=R.OPENED,
@@ -209,7 +213,7 @@ def open_review_from_finding(
         session,
         actor,
         finding.unit,
-        title=f"§{requirement.section} {requirement.heading}",
+        title=_shorten(f"§{requirement.section} {requirement.heading}", 200),
         concern=_clean(note) or finding.statement,
         finding_ids=[finding.id],
         dialog_id=dialog_id,
@@ -375,15 +379,23 @@ class YearReview:
 
 
 def reviews_for_year(session: Session, year: int, units=None) -> list[YearReview]:
-    """Every review opened in ``year`` (optionally of ``units``: Unit rows, ids or codes) with
-    its unit, signals, conclusions, requirements, outcome and dates — in three queries
-    whatever their number (signals and requirements loaded per set, not per review)."""
+    """Every review of ``year`` — opened, concluded or ended in it — optionally of ``units``
+    (Unit rows, ids or codes), with its unit, signals, conclusions, requirements, outcome and
+    dates, in three queries whatever their number (signals and requirements loaded per set,
+    not per review). A review opened in December and concluded in January is in both years."""
     start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
     end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     stmt = (
         sa.select(InDepthReview)
         .join(Unit, Unit.id == InDepthReview.unit_id)
-        .where(InDepthReview.created_at >= start, InDepthReview.created_at < end)
+        .where(
+            sa.or_(
+                sa.and_(InDepthReview.created_at >= start, InDepthReview.created_at < end),
+                InDepthReview.concluded_on.between(first, last),
+                InDepthReview.ended_on.between(first, last),
+            )
+        )
         .options(
             selectinload(InDepthReview.unit),
             selectinload(InDepthReview.signals),
