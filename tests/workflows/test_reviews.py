@@ -464,3 +464,20 @@ def test_an_over_long_title_is_refused_not_cut(db, people):
 
     with pytest.raises(TextRefused, match="högst 200 tecken"):
         ops.open_review(db, people["bo"], unit(db), title="x" * 201, concern="C", complaints=["K"])
+
+
+def test_the_evidence_gc_keeps_a_reviews_files(db, people, tmp_path):
+    """The unit's files live in the evidence store, marked as its column: the gc finds their
+    rows and never takes them for orphans."""
+    from checklists.evidence import collect_garbage
+    from workflows.reviews.models import ReviewFile
+
+    review = new_review(db, people)
+    store = EvidenceStore(tmp_path)
+    kept, orphan = store.put(b"Underlag till fordjupning"), store.put(b"Ingen rad")
+    db.add(
+        ReviewFile(review=review, sha256=kept, filename="u.txt", media_type="text/plain", size=1)
+    )
+    db.flush()
+    report = collect_garbage(db, store, min_age=dt.timedelta(0))
+    assert report.orphans == [orphan]
