@@ -36,6 +36,7 @@ BLUEPRINTS = (
     "web.plans",
     "web.sanctions",
     "web.cases",
+    "web.yearwheel",
     "web.auditlog",
     "web.help",
     "web.users",
