@@ -22,6 +22,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from audit.db import utcnow
 from audit.models import Unit, User
 from audit.trail import Actor, record
 from checklists.answers import AnswerError, clean_answer, parse_number
@@ -229,7 +230,7 @@ def save_telephone_report(
         report = TelephoneReport(unit_id=unit.id, year=year, month=month, submitted_by_id=user.id)
         session.add(report)
     else:
-        report.changed_at = dt.datetime.now(dt.UTC)
+        report.changed_at = utcnow()
     for name, value in dataclasses.asdict(figures).items():
         setattr(report, name, value)
     session.flush()
@@ -320,7 +321,7 @@ def submit_patient_safety_report(
     report.media_type = checked.media_type
     report.size = checked.size
     report.submitted_by_id = user.id
-    report.submitted_at = dt.datetime.now(dt.UTC)
+    report.submitted_at = utcnow()
     session.flush()
     record(
         session,
@@ -460,7 +461,7 @@ def save_assignment_report(
             row.filename = checked.filename
             row.media_type = checked.media_type
             row.size = checked.size
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     if report.submitted_at is None:
         report.submitted_at = now
         report.submitted_by_id = user.id
