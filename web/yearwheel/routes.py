@@ -30,7 +30,7 @@ from workflows.reports.models import (
 )
 
 STATUS_LABELS = {
-    yw.DutyStatus.DONE: _l("Done"),
+    yw.DutyStatus.DONE: _l("Finished"),
     yw.DutyStatus.DUE: _l("Due soon"),
     yw.DutyStatus.LATE: _l("Late"),
     yw.DutyStatus.UPCOMING: _l("Upcoming"),
