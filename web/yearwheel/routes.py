@@ -213,7 +213,7 @@ def telephone(unit_code, year, month):
             TelephoneReport.month == month,
         )
     )
-    may = rep.may_report(current_user, unit) and not unit.on_region_telephony
+    may = rep.may_report(current_user, unit)
     if request.method == "POST" and not may:
         abort(403)
     form = TelephoneForm()

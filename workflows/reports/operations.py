@@ -208,6 +208,7 @@ def save_telephone_report(
     """Lämna (or correct) the month's telephone report; a unit on the region's platform has
     none to give (§6.9: the region measures it)."""
     _require(user, unit)
+    figures = clean_telephone(raw)
     if unit.on_region_telephony:
         raise ReportErrors(
             {
@@ -217,7 +218,6 @@ def save_telephone_report(
         )
     if problem := reportable_month(year, month, today or dt.date.today()):
         raise ReportErrors({"month": problem})
-    figures = clean_telephone(raw)
     report = session.scalar(
         sa.select(TelephoneReport).where(
             TelephoneReport.unit_id == unit.id,
