@@ -58,7 +58,7 @@ def test_the_purchaser_sees_every_unit_and_its_own_duties(app, people):
     assert "Vilhelmina sjukstuga" in page and "Backens hälsocentral" in page
     assert "Gemensam dialog med utförarna (1 av minst 2, före sommaren)" in page
     assert "Samlad årlig analys" in page
-    assert "<svg" in page and 'role="img"' in page
+    assert "<svg" in page and 'aria-labelledby="wheel-title"' in page
     # The list, filtered to one unit and one area, without JavaScript (GET parameters).
     listed = text(bo.get(f"/arshjul/?ar={YEAR}&enhet=vilhelmina&omrade=telefoni&visa=lista"))
     assert "<table" in listed

@@ -5,6 +5,7 @@ forms of the recurring reports, which only the unit's own staff submit."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import sqlalchemy as sa
@@ -77,8 +78,13 @@ def _wheel_page(*, unit=None):
         d for d in duties if (not area or d.area == area) and (not status or d.status == status)
     ]
     counts = {s: sum(1 for d in shown if d.status == s) for s in yw.DutyStatus}
+    grouped = unit is None and chosen is None
     months = [
-        (m, rep.month_name(m), [d for d in shown if d.due_on.month == m and d.due_on.year == year])
+        (
+            m,
+            rep.month_name(m),
+            _grouped([d for d in shown if d.due_on.month == m and d.due_on.year == year], grouped),
+        )
         for m in range(1, 13)
     ]
     earlier = [d for d in shown if d.due_on.year < year]
@@ -108,6 +114,38 @@ def _wheel_page(*, unit=None):
     )
 
 
+@dataclasses.dataclass
+class Group:
+    """One duty of many units on one day (the purchaser's month view): its units' duties."""
+
+    first: yw.Duty
+    duties: list[yw.Duty]
+
+    @property
+    def status(self) -> yw.DutyStatus:
+        states = {d.status for d in self.duties}
+        for state in (yw.DutyStatus.LATE, yw.DutyStatus.DUE, yw.DutyStatus.UPCOMING):
+            if state in states:
+                return state
+        return yw.DutyStatus.DONE
+
+    def count(self, status) -> int:
+        return sum(1 for d in self.duties if d.status == status)
+
+
+def _grouped(duties: list[yw.Duty], grouped: bool) -> list[Group]:
+    """The month's duties, those of several units with the same title and day as one group
+    (so that 26 units' yearly duty is one entry with its units listed under it)."""
+    groups: dict[tuple, Group] = {}
+    for d in duties:
+        key = (d.kind, d.title, d.section, d.due_on) if grouped and d.unit_id else (d.key,)
+        if key in groups:
+            groups[key].duties.append(d)
+        else:
+            groups[key] = Group(d, [d])
+    return list(groups.values())
+
+
 def _wheel(months) -> list[dict]:
     """The twelve segments of the drawn wheel (an SVG beside the month lists, which say the
     same in text): each month's path and its counts."""
@@ -129,6 +167,7 @@ def _wheel(months) -> list[dict]:
             f"A{inner},{inner} 0 0,0 {points[3][0]:.1f},{points[3][1]:.1f} Z"
         )
         middle = (start + end) / 2
+        duties = [d for group in duties for d in group.duties]
         late = sum(1 for d in duties if d.status == yw.DutyStatus.LATE)
         due = sum(1 for d in duties if d.status == yw.DutyStatus.DUE)
         segments.append(
