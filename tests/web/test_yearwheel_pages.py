@@ -244,3 +244,26 @@ def test_the_annual_report_of_a_tillaggsuppdrag(app, people, db):
     # Backen is not a sjukstuga: that assignment is no page of its.
     backen = f"/arshjul/enhet/backen/tillaggsuppdrag/{YEAR - 1}/tu.sjukstugor-vardplatser"
     assert client_for(app, "bo").get(backen).status_code == 404
+
+
+def test_the_purchasers_page_makes_as_many_queries_for_few_units_as_for_many(
+    app, people, db, connection
+):
+    bo = client_for(app, "bo")
+    counts = []
+    for extra in (0, 10):
+        for n in range(extra):
+            make_unit(db, f"fler{n}", on_region_telephony=bool(n % 2), has_bvc=bool(n % 3))
+        db.commit()
+        statements = []
+
+        def counted(conn, cursor, statement, *args, statements=statements):
+            statements.append(statement)
+
+        sa.event.listen(connection, "before_cursor_execute", counted)
+        try:
+            assert bo.get(f"/arshjul/?ar={YEAR}").status_code == 200
+        finally:
+            sa.event.remove(connection, "before_cursor_execute", counted)
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

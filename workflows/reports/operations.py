@@ -185,8 +185,7 @@ def _one(value):
 
 
 def reportable_month(year: int, month: int, today: dt.date) -> str | None:
-    """Why a month cannot be reported yet (None when it can): a month is reported once it has
-    begun to end, from its last day on."""
+    """Why a month cannot be reported yet (None when it can): from the month's last day on."""
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
         return "Det finns ingen sådan månad att rapportera."
     last = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
