@@ -85,3 +85,31 @@ def test_a_units_year_at_375_px_and_without_javascript(live_server, signed_in):
     plain.get_by_role("button", name="Visa", exact=True).click()
     assert "omrade=kvalitet" in plain.url
     expect(plain.get_by_role("table")).to_be_visible()
+
+
+def test_the_report_forms_say_what_is_wrong_and_pass_axe(live_server, signed_in):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    vc = signed_in("vc.backen")
+    vc.goto(live_server + f"/arshjul/enhet/backen?ar={YEAR}&visa=lista")
+    vc.get_by_role("link", name=f"Patientsäkerhetsberättelsen för {YEAR - 1}").click()
+    expect(vc.get_by_role("heading", level=1)).to_have_text(
+        f"Patientsäkerhetsberättelse {YEAR - 1}"
+    )
+    vc.get_by_label("Datum då den lämnades till Region Västerbotten").fill(f"{YEAR - 1}-02-27")
+    vc.get_by_role("button", name="Lämna rapporten").click()
+    summary = vc.locator("#error-summary")
+    expect(summary).to_contain_text(f"Datumet ska ligga i uppföljningsåret {YEAR}")
+    expect(summary).to_contain_text("Välj filen med patientsäkerhetsberättelsen.")
+    expect(vc.get_by_label("Datum då den lämnades till Region Västerbotten")).to_have_value(
+        f"{YEAR - 1}-02-27"
+    )
+    assert _audit(vc, axe) == []
+    screenshot(vc, "64-patientsakerhetsberattelse-fel-1280")
+
+    vc.goto(live_server + f"/arshjul/enhet/backen/tillaggsuppdrag/{YEAR - 1}/tu.kum")
+    vc.get_by_role("button", name="Lämna årsrapporten").click()
+    expect(vc.locator("#error-summary")).to_contain_text("Välj filen som raden efterfrågar.")
+    assert _audit(vc, axe) == []
+    screenshot(vc, "65-arsrapport-tillaggsuppdrag-fel-1280")
