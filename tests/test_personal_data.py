@@ -62,6 +62,10 @@ NOT_FREE_TEXT = {
     "reminders.kind": "upcoming | overdue",
     "case_documents.sha256": "SHA-256 of the stored file",
     "case_documents.media_type": "one of the allowed media types",
+    "patient_safety_reports.sha256": "SHA-256 of the stored file",
+    "patient_safety_reports.media_type": "one of the allowed media types",
+    "assignment_report_rows.sha256": "SHA-256 of the stored file",
+    "assignment_report_rows.media_type": "one of the allowed media types",
 }
 
 

@@ -121,6 +121,14 @@ ROUTE_ACCESS: dict[str, Access] = {
     "cases.download": Access(roles=UNIT_AND_REVIEWERS),
     "cases.act": Access(roles=UNIT_AND_REVIEWERS),
     "cases.capitation": roles(Role.BESTALLARE),
+    # Årshjul: the unit's staff see their own units' year, the purchaser every unit's; the
+    # recurring reports are given only by the unit's own staff (checked in the view as well).
+    "yearwheel.index": Access(roles=UNIT_AND_REVIEWERS),
+    "yearwheel.unit": Access(roles=UNIT_AND_REVIEWERS),
+    "yearwheel.telephone": Access(roles=UNIT_AND_REVIEWERS),
+    "yearwheel.patient_safety": Access(roles=UNIT_AND_REVIEWERS),
+    "yearwheel.patient_safety_file": Access(roles=UNIT_AND_REVIEWERS),
+    "yearwheel.assignment": Access(roles=UNIT_AND_REVIEWERS),
     "help.diagrams": Access(roles=ALL_ROLES),
     "catalog.index": Access(roles=ALL_ROLES),
     "catalog.edition": Access(roles=ALL_ROLES),

@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "web.sanctions",
     "web.reviews",
     "web.cases",
+    "web.yearwheel",
     "web.auditlog",
     "web.help",
     "web.users",

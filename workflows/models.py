@@ -395,3 +395,4 @@ class Reminder(Base):
 # wherever the workflow models are imported.
 from workflows.cases import models as _case_models  # noqa: E402,F401
 from workflows.reviews import models as _review_models  # noqa: E402,F401
+from workflows.reports import models as _report_models  # noqa: E402,F401

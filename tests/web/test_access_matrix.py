@@ -302,6 +302,33 @@ MATRIX = {
         {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
         409,
     ),  # refused: not a restricted service
+    "yearwheel.index": ("GET", "/arshjul/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "yearwheel.unit": ("GET", "/arshjul/enhet/own", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    # A report is given by the unit's own staff only: the purchaser reads it (403 to a POST).
+    "yearwheel.telephone": (
+        "POST",
+        "/arshjul/enhet/own/telefoni/2025/3",
+        {ANON: LOGIN, **NOT_UNIT},
+        422,  # no figures: refused with a message per field
+    ),
+    "yearwheel.patient_safety": (
+        "POST",
+        "/arshjul/enhet/own/patientsakerhet/2025",
+        {ANON: LOGIN, **NOT_UNIT},
+        422,  # no date, no file
+    ),
+    "yearwheel.patient_safety_file": (
+        "GET",
+        "/arshjul/enhet/own/patientsakerhet/2025/fil",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,  # nothing submitted
+    ),
+    "yearwheel.assignment": (
+        "GET",
+        "/arshjul/enhet/own/tillaggsuppdrag/2025/tu.kum",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,  # KUM is not the unit's assignment
+    ),
     "help.diagrams": ("GET", "/hjalp/flodesscheman", {ANON: LOGIN}, OK),
     "users.index": ("GET", "/anvandare/", {ANON: LOGIN, **NOT_ADMIN}, OK),
     "users.new": ("GET", "/anvandare/ny", {ANON: LOGIN, **NOT_ADMIN}, OK),

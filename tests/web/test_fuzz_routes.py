@@ -115,7 +115,7 @@ PATH_TEXT = ["\x00", "x" * 300, "²", "..", "%2e%2e", "a/b", "<b>", " "]
 # test_the_fuzzer_knows_every_parameter keeps this list complete).
 QUERY = {
     "allvarlighet": [s.value for s in Severity],
-    "visa": [f.value for f in Filter],
+    "visa": [f.value for f in Filter] + ["manad", "lista"],
     "q": ["by", "2.6"],
     "sort": ["name", "status", "progress", "kind", "area", "operator", "username", "last_login"],
     "dir": ["asc", "desc"],
@@ -125,7 +125,8 @@ QUERY = {
     "status": [s.value for s in ChecklistStatus]
     + ["active", "inactive", "all", "alla"]
     + [s.value for s in CaseState]
-    + [s.value for s in ReviewState],
+    + [s.value for s in ReviewState]
+    + ["done", "due", "late", "upcoming"],
     "roll": [r.value for r in Role],
     "sjukvardsgrupp": ["1"],
     "answer_type": [t.value for t in AnswerType],
@@ -139,7 +140,9 @@ QUERY = {
     "next": ["/", "/enheter/"],
     "arendetyp": [k.value for k in CaseKind],
     "vantar": ["enheten", "bestallarenheten"],
+    "ar": [str(dt.date.today().year), "2025"],
     "enhet": ["own", "by"],
+    "omrade": ["telefoni", "uppfoljning"],
 }
 
 # Form field names read by the views that no baseline form below carries, so the fuzzer adds
@@ -161,6 +164,7 @@ EXTRA_FIELDS = {
     "cases.upload": ["file", "document_kind"],
     "reviews.new": ["finding", "breach", "arende"],
     "reviews.upload": ["file"],
+    "yearwheel.patient_safety": ["file"],
 }
 
 
@@ -553,6 +557,10 @@ def _path_values(world) -> dict:
         "edition_code": world["editions"],
         "section": [*world["item_sections"].values(), *world["top_sections"]],
         "filename": ["app.css"],
+        # A month that has ended, so the telephone report can be given.
+        "year": [dt.date.today().year - 1],
+        "month": [3],
+        "assignment_code": ["tu.kum", "tu.sjukstugor-vardplatser"],
     }
 
 
@@ -655,6 +663,14 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         },
         "reviews.add_requirement": {"requirement_text": "Krav", "requirement_due": due},
         "reviews.upload": {"file": ""},
+        "yearwheel.telephone": {
+            "incoming_calls": "1200",
+            "answered_calls": "1100",
+            "callback_calls": "300",
+            "mean_wait_minutes": "4,5",
+            "comment": "Ny växel.",
+        },
+        "yearwheel.patient_safety": {"sent_on": f"{dt.date.today().year - 1}-02-27"},
         "sanctions.ivo": unit
         | {
             "referred_on": "2025-12-01",
@@ -744,7 +760,7 @@ def test_the_fuzzer_knows_every_parameter():
     known = (
         set(QUERY)
         | {n for names in EXTRA_FIELDS.values() for n in names}
-        | {"csrf_token", "viewport", "author", "generator"}  # <meta name=…> of pages
+        | {"csrf_token", "viewport", "author", "generator"}  # <meta name=…>, not parameters
     )
     for form in TRIGGER_FORMS.values():
         known |= set(form)
