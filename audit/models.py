@@ -1,8 +1,10 @@
 """Units, users, roles and login sessions.
 
 Units are the region's health-care units followed up under Hälsoval (DOMAIN.md "The units"):
-hälsocentraler, sjukstugor and filialer. Users carry one or more role assignments; the unit
-roles (verksamhetschef, vårdcentralspersonal) are bound to a unit.
+hälsocentraler, sjukstugor and filialer, and the regional services that report a
+tilläggsuppdrag without being a health centre (verksamheter, seed 000). Users carry one or
+more role assignments; the unit roles (verksamhetschef, vårdcentralspersonal) are bound to a
+unit.
 """
 
 from __future__ import annotations
@@ -31,11 +33,16 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
 
 
 class UnitKind(enum.StrEnum):
-    """Enhetstyp: hälsocentral, sjukstuga (primary care with beds, seed 000) or filial (§3.9)."""
+    """Enhetstyp: hälsocentral, sjukstuga (primary care with beds, seed 000), filial (§3.9) or
+    verksamhet med tilläggsuppdrag -- a regional service that reports a tilläggsuppdrag but is
+    no health centre (Kompetenscentrum för Mödra- och Barnhälsovård, the ungdomsmottagningar,
+    Centrum mot våld, …; seed 000). Uppdrag och regler binds only the first three: a verksamhet
+    is reached only by a rule that names it or its kind (``checklists.applicability``)."""
 
     HALSOCENTRAL = "halsocentral"
     SJUKSTUGA = "sjukstuga"
     FILIAL = "filial"
+    VERKSAMHET = "verksamhet"
 
 
 class Operator(enum.StrEnum):
@@ -74,7 +81,8 @@ REGION_ROLES = frozenset(set(Role) - UNIT_ROLES)
 
 
 class Unit(Base):
-    """Enhet: a hälsocentral, sjukstuga or filial followed up under Hälsoval (§1, §3.9).
+    """Enhet: a hälsocentral, sjukstuga or filial followed up under Hälsoval (§1, §3.9), or a
+    verksamhet that reports a tilläggsuppdrag (seed 000).
 
     The flags are the unit attributes the rulebook's obligations depend on. Where the seed
     documents do not state an attribute, ``assumptions`` says which values are assumed.

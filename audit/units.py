@@ -38,6 +38,15 @@ FILE_FIELDS = (
     "source",
     "assumptions",
 )
+# What a verksamhet med tilläggsuppdrag cannot have, with the message beside the field.
+VERKSAMHET_FALSE = {
+    "has_bvc": "En verksamhet med tilläggsuppdrag har ingen egen BVC; det har hälsocentralerna.",
+    "has_mvc": "En verksamhet med tilläggsuppdrag har ingen egen MVC; det har hälsocentralerna.",
+    "sjukvardsgrupp_duty": (
+        "Sjukvårdsgruppsuppdraget (§2.12) gäller hälsocentraler och sjukstugor, inte en "
+        "verksamhet med tilläggsuppdrag."
+    ),
+}
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Codes that would collide with the unit pages' own addresses (/enheter/ny, ...).
 RESERVED_CODES = frozenset({"ny", "import", "export"})
@@ -46,9 +55,10 @@ NAME_MAX, PROVIDER_MAX = 200, 200
 FILE_HEADER = """\
 # Enheter i Hälsoval Västerbotten, exported from the unit register.
 #
-# Fields: code (stable key), name, kind (halsocentral | sjukstuga | filial), main_unit (code,
-# filial only), operator (egenregi | privat), provider (the private unit's vårdgivare), area
-# (umea | skelleftea | sodra_lappland), has_bvc, has_mvc, sjukvardsgrupp_duty (§2.12),
+# Fields: code (stable key), name, kind (halsocentral | sjukstuga | filial | verksamhet: a
+# regional service reporting a tilläggsuppdrag), main_unit (code, filial only), operator
+# (egenregi | privat), provider (the private unit's vårdgivare), area (umea | skelleftea |
+# sodra_lappland), has_bvc, has_mvc, sjukvardsgrupp_duty (§2.12),
 # on_region_telephony (§6.9), active, source, assumptions. Load with `halsoval units load FILE`
 # or on the page Enheter › Importera.
 """
@@ -148,6 +158,12 @@ def _check_values(values: dict) -> None:
         raise UnitError(
             "main_unit", "Huvudmottagning ska anges för filialer och bara för dem (§3.9)."
         )
+    if values["kind"] is UnitKind.VERKSAMHET:
+        # A verksamhet med tilläggsuppdrag is no health centre: what the rulebook asks of a
+        # health centre's BVC, MVC and §2.12 duty cannot be true of it (seed 000, §2.12).
+        for field in VERKSAMHET_FALSE:
+            if values.get(field):
+                raise UnitError(field, VERKSAMHET_FALSE[field])
 
 
 def _parse_file(path: Path) -> list[dict]:
@@ -184,17 +200,29 @@ def save_unit(session: Session, actor: Actor, unit: Unit | None, values: dict) -
             raise UnitError("main_unit", f"Huvudmottagningen {main_code!r} finns inte.")
         if main.kind is UnitKind.FILIAL:
             raise UnitError("main_unit", "En filial kan inte vara huvudmottagning.")
+        if main.kind is UnitKind.VERKSAMHET:
+            raise UnitError(
+                "main_unit",
+                "En verksamhet med tilläggsuppdrag kan inte ha filialer; huvudmottagningen är "
+                "en hälsocentral eller sjukstuga (§3.9).",
+            )
         if unit is not None and main.id == unit.id:
             raise UnitError("main_unit", "En enhet kan inte vara sin egen huvudmottagning.")
         values["main_unit_id"] = main.id
     else:
         values["main_unit_id"] = None
-    if unit is not None and values["kind"] is UnitKind.FILIAL:
+    if unit is not None and values["kind"] in (UnitKind.FILIAL, UnitKind.VERKSAMHET):
         has_branches = session.scalar(
             sa.select(sa.func.count()).select_from(Unit).where(Unit.main_unit_id == unit.id)
         )
         if has_branches:
-            raise UnitError("kind", "Enheten har filialer och kan därför inte själv vara filial.")
+            raise UnitError(
+                "kind",
+                "Enheten har filialer och kan därför inte själv vara filial."
+                if values["kind"] is UnitKind.FILIAL
+                else "Enheten har filialer och kan därför inte vara en verksamhet med "
+                "tilläggsuppdrag (§3.9).",
+            )
     if unit is None:
         code = check_code(values["code"])
         if session.scalar(sa.select(Unit.id).where(Unit.code == code)) is not None:

@@ -26,9 +26,10 @@ NOT_FLAGS = {
     "has_filial": "saknar filial",
 }
 KEYS = {"operator", "kinds", "units", "flags", "not_flags"}
-# The kinds of unit Uppdrag och regler binds. A unit of any other kind (a reporting body of a
-# tilläggsuppdrag such as Kompetenscentrum, once the register has a kind for it) is reached only
-# by a rule that names its kind or the unit itself, never by the rulebook's "every unit".
+# The kinds of unit Uppdrag och regler binds. A unit of any other kind (a verksamhet med
+# tilläggsuppdrag such as Kompetenscentrum för Mödra- och Barnhälsovård, seed 000) is reached
+# only by a rule that names its kind or the unit itself, never by the rulebook's "every unit",
+# its operator or its flags.
 RULEBOOK_KINDS = (UnitKind.HALSOCENTRAL, UnitKind.SJUKSTUGA, UnitKind.FILIAL)
 
 
@@ -122,7 +123,12 @@ def describe(applies_to: dict, unit_names: dict[str, str] | None = None) -> str:
             "privat drivna enheter" if applies_to["operator"] == "privat" else "enheter i egen regi"
         )
     if "kinds" in applies_to:
-        names = {"halsocentral": "hälsocentraler", "sjukstuga": "sjukstugor", "filial": "filialer"}
+        names = {
+            "halsocentral": "hälsocentraler",
+            "sjukstuga": "sjukstugor",
+            "filial": "filialer",
+            "verksamhet": "verksamheter med tilläggsuppdrag",
+        }
         parts.append(" och ".join(names[k] for k in applies_to["kinds"]))
     if "units" in applies_to:
         units = applies_to["units"]

@@ -33,7 +33,7 @@ def cli(request, tmp_path, tmp_path_factory, monkeypatch):
         return runner.invoke(main, list(args), input=input, catch_exceptions=False)
 
     assert run("db", "upgrade").exit_code == 0
-    assert run("units", "load").exit_code == 0  # 26 events
+    assert run("units", "load").exit_code == 0  # 34 events
     run.url = url
     run.file = tmp_path / "kontrollpunkter.jsonl"
     run.engine = make_engine(url)
@@ -53,23 +53,23 @@ def test_checkpoint_is_written_signed_and_verify_agrees(cli):
     result = cli("audit", "verify")
     assert result.exit_code == 0 and "Ingen kontrollpunkt" in result.output
     result = cli("audit", "checkpoint")
-    assert result.exit_code == 0 and "Kontrollpunkt vid rad 26" in result.output
+    assert result.exit_code == 0 and "Kontrollpunkt vid rad 34" in result.output
     line = json.loads(cli.file.read_text().splitlines()[-1])
-    assert line["id"] == 26 and len(line["sig"]) == 64 and line["legacy_head"] == 0
+    assert line["id"] == 34 and len(line["sig"]) == 64 and line["legacy_head"] == 0
     assert stat.S_IMODE(os.stat(cli.file).st_mode) == 0o600
     result = cli("audit", "verify")
     assert result.exit_code == 0
-    assert "Stämmer med 1 kontrollpunkter" in result.output and "vid rad 26" in result.output
+    assert "Stämmer med 1 kontrollpunkter" in result.output and "vid rad 34" in result.output
 
 
 def test_truncated_newest_rows_are_named(cli):
     cli("audit", "checkpoint")
     with cli.engine.begin() as conn:
         _unprotect(conn)
-        conn.exec_driver_sql("DELETE FROM audit_events WHERE id > 23")
+        conn.exec_driver_sql("DELETE FROM audit_events WHERE id > 31")
     result = cli("audit", "verify")
     assert result.exit_code == 1
-    assert "Kedjan är bruten vid rad 24: rad 24–26 saknas" in result.output
+    assert "Kedjan är bruten vid rad 32: rad 32–34 saknas" in result.output
     assert "de senaste raderna har tagits bort" in result.output
 
 
@@ -100,13 +100,13 @@ def test_chain_recomputed_without_the_key_is_named(cli):
 def test_forged_appended_event_is_named(cli):
     cli("audit", "checkpoint")
     with cli.engine.begin() as conn:
-        head = conn.execute(sa.select(AuditEvent.__table__).where(AuditEvent.id == 26)).one()
-        forged = dict(head._mapping, id=27, prev_hash=head.hash, action="grant_role")
+        head = conn.execute(sa.select(AuditEvent.__table__).where(AuditEvent.id == 34)).one()
+        forged = dict(head._mapping, id=35, prev_hash=head.hash, action="grant_role")
         forged["hash"] = "ab" * 32
         conn.execute(AuditEvent.__table__.insert().values(forged))  # passes the trigger
     result = cli("audit", "verify")
     assert result.exit_code == 1
-    assert "Kedjan är bruten vid rad 27" in result.output and "förfalskade" in result.output
+    assert "Kedjan är bruten vid rad 35" in result.output and "förfalskade" in result.output
 
 
 def test_no_checkpoint_of_a_broken_chain(cli):
@@ -132,7 +132,7 @@ def test_forged_checkpoint_line_is_named(cli):
 def test_checkpoint_to_stdout(cli):
     result = cli("audit", "checkpoint", "--to", "-")
     assert result.exit_code == 0
-    assert json.loads(result.output)["id"] == 26 and not cli.file.exists()
+    assert json.loads(result.output)["id"] == 34 and not cli.file.exists()
 
 
 # --- the key ---------------------------------------------------------------------------------

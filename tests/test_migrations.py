@@ -98,3 +98,49 @@ def test_unkeyed_trail_of_0008_still_verifies_and_new_rows_are_keyed(empty_url):
             db.scalars(sa.select(AuditEvent.key_id).order_by(AuditEvent.id)).all()[:3] == [None] * 3
         )
     engine.dispose()
+
+
+def test_0014_widens_unit_kind_with_rows_that_others_refer_to(empty_url):
+    """0014 lets ``units.kind`` hold ``verksamhet`` on a table whose rows are referred to (a
+    filial to its main unit: rebuilding the table on SQLite would fail); downgrading turns such
+    a unit into an inactive hälsocentral that says so, and upgrading again works."""
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_engine(empty_url)
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0013")
+    units = sa.table(
+        "units",
+        *(sa.column(c) for c in ("id", "code", "name", "kind", "operator", "area")),
+        *(sa.column(c) for c in ("main_unit_id", "has_bvc", "has_mvc", "sjukvardsgrupp_duty")),
+        *(sa.column(c) for c in ("on_region_telephony", "active", "source", "assumptions")),
+    )
+    flags = dict(has_bvc=True, has_mvc=True, sjukvardsgrupp_duty=False, on_region_telephony=True)
+    row = dict(operator="egenregi", area="umea", active=True, source="t", assumptions="", **flags)
+    body = dict(row, id=3, code="kc", name="Kompetenscentrum", kind="verksamhet")
+    with engine.begin() as conn:
+        conn.execute(units.insert(), [dict(row, id=1, code="hc", name="HC", kind="halsocentral")])
+        conn.execute(
+            units.insert(),
+            [dict(row, id=2, code="hc-f", name="Filial", kind="filial", main_unit_id=1)],
+        )
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(units.insert(), [body])
+    command.upgrade(config, "0014")
+    with engine.begin() as conn:
+        conn.execute(units.insert(), [dict(body, has_bvc=False, has_mvc=False)])
+        assert conn.scalar(sa.select(sa.func.count()).select_from(units)) == 3
+        if conn.dialect.name == "sqlite":  # the definition edited in place reads back whole
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(units.insert(), [dict(body, id=4, code="x", kind="kommunal")])
+    command.downgrade(config, "0013")
+    with engine.connect() as conn:
+        kind, active, assumptions = conn.execute(
+            sa.select(units.c.kind, units.c.active, units.c.assumptions).where(units.c.id == 3)
+        ).one()
+        assert kind == "halsocentral" and not active and "verksamhet" in assumptions
+        assert conn.scalar(sa.select(units.c.main_unit_id).where(units.c.id == 2)) == 1
+    command.upgrade(config, "head")
+    engine.dispose()

@@ -33,7 +33,7 @@ SJUKVARDSGRUPP_212 = {
 
 def test_seed_units_load_and_match_the_rulebook(db):
     report = load_units(db, TEST_ACTOR)
-    assert len(report.created) == 26
+    assert len(report.created) == 34
     units = {u.code: u for u in db.scalars(sa.select(Unit))}
     sjukstugor = {c for c, u in units.items() if u.kind is UnitKind.SJUKSTUGA}
     assert sjukstugor == {
@@ -57,7 +57,7 @@ def test_loading_twice_changes_nothing_and_writes_no_events(db):
     load_units(db, TEST_ACTOR)
     events = count(db, AuditEvent)
     report = load_units(db, TEST_ACTOR)
-    assert report.created == [] and report.updated == [] and len(report.unchanged) == 26
+    assert report.created == [] and report.updated == [] and len(report.unchanged) == 34
     assert count(db, AuditEvent) == events
 
 

@@ -18,6 +18,7 @@ LABELS = {
     UnitKind.HALSOCENTRAL: _l("Health centre"),
     UnitKind.SJUKSTUGA: _l("Cottage hospital"),
     UnitKind.FILIAL: _l("Branch"),
+    UnitKind.VERKSAMHET: _l("Service with an additional assignment"),
     Operator.EGENREGI: _l("Region-run"),
     Operator.PRIVAT: _l("Private"),
     Area.UMEA: _l("Umeå"),

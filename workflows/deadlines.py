@@ -1,7 +1,8 @@
 """Bevakning av tidsgränser: the scheduled deadline scan.
 
 ``scan`` looks at every open deadline — material for a follow-up dialog, an action plan and its
-measures, a sanction case's response time, a checklist's last day, an ärende's completion, the
+measures, a sanction case's response time, rättelse period and reply time to an intended
+decision (kommunicering), a checklist's last day, an ärende's completion, the
 decision an application needs before its start, and the end of a case's period (a list stop
 ends, §4.9.2), and the recurring reports still missing (the telephone report §6.9, the
 patient-safety report §2.6, the tilläggsuppdrag annual reports) — and queues a reminder when
@@ -101,25 +102,7 @@ def open_deadlines(session: Session) -> list[Deadline]:
         .where(ActionMeasure.done_on.is_(None), ActionPlan.status == PlanState.APPROVED)
     ):
         found.append(Deadline("action_measure", row[0], row[1], row[2], f"Åtgärden ”{row[3]}”"))
-    for state, column, what in (
-        (SanctionState.INFORMED, SanctionCase.response_deadline, "Yttrande i sanktionsärendet"),
-        (
-            SanctionState.COMMUNICATED,
-            SanctionCase.reply_deadline,
-            "Yttrande över det avsedda beslutet i sanktionsärendet",
-        ),
-        (
-            SanctionState.RECTIFICATION,
-            SanctionCase.rectification_deadline,
-            "Rättelse i sanktionsärendet",
-        ),
-    ):
-        for row in session.execute(
-            sa.select(SanctionCase.id, SanctionCase.unit_id, column, SanctionCase.title).where(
-                SanctionCase.status == state
-            )
-        ):
-            found.append(Deadline("sanction_case", row[0], row[1], row[2], f"{what} ”{row[3]}”"))
+    found.extend(sanction_deadlines(session))
     for row in session.execute(
         sa.select(Checklist.id, Checklist.unit_id, Round.deadline, Round.title)
         .join(Round)
@@ -152,6 +135,55 @@ def review_deadlines(session: Session) -> list[Deadline]:
             ).where(InDepthReview.status == ReviewState.MATERIAL_REQUESTED)
         )
     ]
+
+
+# The sanction case's three deadlines (§7.1.3; förvaltningslagen 25 § for the kommunicering),
+# each with an entity type of its own: they are different deadlines of one case, and a reminder
+# is unique per entity type, id, kind and date -- a rättelse period ending the day a response
+# was due must still be reminded of.
+SANCTION_DEADLINES = (
+    (
+        SanctionState.INFORMED,
+        SanctionCase.response_deadline,
+        "sanction_case",
+        "Enhetens yttrande i sanktionsärendet ”{title}” ska ha kommit in senast {due}.",
+        "Svarstiden för enhetens yttrande i sanktionsärendet ”{title}” gick ut {due}.",
+    ),
+    (
+        SanctionState.RECTIFICATION,
+        SanctionCase.rectification_deadline,
+        "sanction_rectification",
+        "Rättelseperioden i sanktionsärendet ”{title}” löper ut {due}: bristen ska vara rättad.",
+        "Rättelseperioden i sanktionsärendet ”{title}” gick ut {due}: bedöm om bristen har "
+        "rättats och avsluta perioden.",
+    ),
+    (
+        SanctionState.COMMUNICATED,
+        SanctionCase.reply_deadline,
+        "sanction_reply",
+        "Enhetens yttrande över det avsedda beslutet i sanktionsärendet ”{title}” ska ha kommit "
+        "in senast {due} (kommunicering).",
+        "Svarstiden för enhetens yttrande över det avsedda beslutet i sanktionsärendet "
+        "”{title}” gick ut {due}.",
+    ),
+)
+
+
+def sanction_deadlines(session: Session) -> list[Deadline]:
+    """Sanktionsärendets tidsgränser (§7.1.3): the unit's response to the grounds, the
+    rättelse period before vite or hävning, and the reply to the intended decision
+    (kommunicering) -- each only while the case waits for it, and at its current date (an
+    extended reply time is reminded of anew)."""
+    found: list[Deadline] = []
+    for state, column, entity_type, soon, late in SANCTION_DEADLINES:
+        for case_id, unit_id, due, title in session.execute(
+            sa.select(SanctionCase.id, SanctionCase.unit_id, column, SanctionCase.title).where(
+                SanctionCase.status == state, column.is_not(None)
+            )
+        ):
+            texts = tuple(t.format(title=title, due=due.isoformat()) for t in (soon, late))
+            found.append(Deadline(entity_type, case_id, unit_id, due, title, texts=texts))
+    return found
 
 
 def case_deadlines(session: Session) -> list[Deadline]:

@@ -209,10 +209,12 @@ def seed_checklist(
     answers=None,
     documents=(),
     submit_as=None,
+    year=2025,
 ):
-    """A round of the requirements ``codes`` for one unit, opened as an administrator's script
-    would, and optionally answered (``answers``: code → raw answer, ``documents``: codes that
-    get a small text file) by the unit's head and submitted. The checklist's id."""
+    """A round of the requirements ``codes`` for one unit (follow-up year ``year``), opened as
+    an administrator's script would, and optionally answered (``answers``: code → raw answer,
+    ``documents``: codes that get a small text file) by the unit's head and submitted. The
+    checklist's id."""
     import datetime as dt
 
     import sqlalchemy as sa
@@ -244,9 +246,9 @@ def seed_checklist(
                 purchaser,
                 edition=edition,
                 title=title,
-                year=2025,
-                opens_on=dt.date(2025, 1, 1),
-                deadline=dt.date(2025, 3, 31),
+                year=year,
+                opens_on=dt.date(year, 1, 1),
+                deadline=dt.date(year, 3, 31),
                 selection=ops.RoundSelection(requirement_ids=ids, unit_ids=[unit_id]),
             )
             db.flush()
@@ -257,7 +259,7 @@ def seed_checklist(
                 for code, raw in (answers or {}).items():
                     item = items[code]
                     outcome = ops.save_item(
-                        db, head, checklist, item, raw, loaded_version=item.version, year=2025
+                        db, head, checklist, item, raw, loaded_version=item.version, year=year
                     )
                     assert outcome.ok, (code, outcome.error)
                 store = EvidenceStore(Path(live_env["HALSOVAL_INSTANCE"]) / "underlag")

@@ -20,6 +20,8 @@ RULES = [
     {"operator": "privat"},
     {"operator": "egenregi"},
     {"kinds": ["sjukstuga"]},
+    {"kinds": ["verksamhet"]},
+    {"units": ["byske", "kompetenscentrum-mbhv"]},
     {"units": ["byske", "tarnaby"]},
     {"units": []},
     {"flags": ["has_bvc"]},
@@ -74,6 +76,7 @@ def test_descriptions_in_swedish():
         "Enheter som ligger utanför regionens växelplattform (§6.9)"
     )
     assert category({"flags": ["has_bvc"]}) == "flags"
+    assert describe({"kinds": ["verksamhet"]}) == "Verksamheter med tilläggsuppdrag"
 
 
 # --- every flag-dependent item of the 2025 catalog against a small register ----------------

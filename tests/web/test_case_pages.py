@@ -362,3 +362,28 @@ def test_a_restricted_service_opens_its_capitation_case_from_the_case_page(app, 
     again = post(bo, f"{page}/kapitering", page, diarienummer="RS 2026/91")
     assert again.status_code == 409 and "redan" in again.get_data(as_text=True)
     assert "Ärende om neddragning av kapiteringsersättningen" in bo.get(page).get_data(as_text=True)
+
+
+def test_the_start_page_asks_to_mark_a_decided_case_in_effect_from_its_first_day(
+    app, people, db
+):
+    """Before its first day the machine refuses "Markera att ärendet gäller"; the purchaser's
+    start page does not offer it as a task until then."""
+    vc, bo = client_for(app, "vc"), client_for(app, "bo")
+    titles = {}
+    for start in (TODAY, TODAY + dt.timedelta(days=10)):
+        end = start + dt.timedelta(days=30)
+        filed = file_list_stop(vc, period_from=start.isoformat(), period_to=end.isoformat())
+        page = f"/arenden/{case_id(filed)}"
+        assert post(vc, f"{page}/atgard/submit", page).status_code == 302
+        granted = post(bo, f"{page}/atgard/grant", page, diarienummer="RS 2026/41")
+        assert granted.status_code == 302
+        titles[start] = db.get(Case, case_id(filed)).title
+    tasks = bo.get("/").get_data(as_text=True)
+    assert f"{titles[TODAY]} – Byske hälsocentral" in tasks
+    assert titles[TODAY + dt.timedelta(days=10)] not in tasks
+    later = f"/arenden/{case_id(filed)}"
+    refused = post(bo, f"{later}/atgard/take_effect", later)
+    assert refused.status_code == 409 and "det kan markeras som gällande då" in refused.get_data(
+        as_text=True
+    )

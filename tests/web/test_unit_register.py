@@ -215,3 +215,61 @@ def test_bad_import_file_is_named_and_loads_nothing(app, db, world):
         assert response.status_code == 422, body
         assert message in response.get_data(as_text=True), body
     assert db.scalar(sa.select(sa.func.count()).select_from(Unit)) == 1
+
+
+def test_admin_adds_a_verksamhet_and_a_purchaser_opens_its_round(app, db, world):
+    """A verksamhet med tilläggsuppdrag through the register's form: refused with BVC (beside
+    the field, everything typed kept), added without; never offered as a main unit; a round
+    of the tilläggsuppdrag opened for it in the round form holds only its assignment's rows."""
+    from checklists.catalog import EDITIONS_DIR, load_edition
+    from checklists.models import Requirement
+    from checklists.rounds import Checklist, ChecklistItem
+
+    admin = _client(app, "admin")
+    body = dict(FORM, code="centrum-mot-vald", name="Centrum mot våld, Umeå", kind="verksamhet")
+    body.update(operator="egenregi", provider="", area="umea", on_region_telephony="y")
+    form = admin.get("/enheter/ny").get_data(as_text=True)
+    assert '<option value="verksamhet">Verksamhet med tilläggsuppdrag</option>' in form
+    refused = _post(admin, "/enheter/ny", body)  # FORM ticks BVC
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'href="#has_bvc"' in page and 'id="has_bvc-error"' in page
+    assert "ingen egen BVC" in page and 'value="Centrum mot våld, Umeå"' in page
+    body.pop("has_bvc")
+    assert _post(admin, "/enheter/ny", body).status_code == 302
+    unit = db.scalar(sa.select(Unit).where(Unit.code == "centrum-mot-vald"))
+    assert unit.kind is UnitKind.VERKSAMHET
+    assert "Verksamhet med tilläggsuppdrag" in admin.get("/enheter/centrum-mot-vald").get_data(
+        as_text=True
+    )
+    form = admin.get("/enheter/ny").get_data(as_text=True)
+    assert 'value="backen"' in form and 'value="centrum-mot-vald"' not in form
+
+    load_edition(db, TEST_ACTOR, EDITIONS_DIR / "tillagg-2023.yaml")
+    db.commit()
+    bo = _client(app, "bo")
+    new_round = bo.get("/omgangar/ny").get_data(as_text=True)
+    assert f'value="{unit.id}"' in new_round  # offered among the units
+    response = _post(
+        bo,
+        "/omgangar/ny",
+        {
+            "edition": "TU-2023",
+            "title": "Tilläggsuppdrag 2025",
+            "year": "2025",
+            "opens_on": "2026-01-15",
+            "deadline": "2026-03-31",
+            "requirement_scope": "all",
+            "unit_scope": "picked",
+            "units": [str(unit.id)],
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    round_id = int(response.location.rsplit("/", 1)[1])
+    rows = db.scalars(
+        sa.select(Requirement.code)
+        .join(ChecklistItem, ChecklistItem.requirement_id == Requirement.id)
+        .join(Checklist, Checklist.id == ChecklistItem.checklist_id)
+        .where(Checklist.round_id == round_id, Checklist.unit_id == unit.id)
+    ).all()
+    assert rows == ["tu.centrum-mot-vald.verksamhetsrapport"]

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from audit import db as audit_db
-from audit.models import Role, Unit
+from audit.models import Operator, Role, Unit
 from tests.conftest import count
 from tests.factories import make_unit, make_user
 from workflows import action_plan as ap
 from workflows import sanction as sc
-from workflows.deadlines import scan
+from workflows.deadlines import ScanResult, scan
 from workflows.models import Reminder
 
 
@@ -125,3 +125,169 @@ def test_two_scans_at_once_queue_nothing_twice(kind, request, tmp_path_factory):
         assert count(db, Reminder) == 1
     assert sorted(r.overdue for r in results) == [0, 1]
     engine.dispose()
+
+
+# --- the sanction case's rättelse period and kommunicering reply time ----------------------
+
+
+@pytest.fixture
+def sanction(db, monkeypatch):
+    """A sanction case of a private unit (whose ladder has vite, so rättelse applies), assessed
+    on Monday 2 March 2026 (no holiday near), with the clock and people of the sanction tests."""
+    from tests.workflows.test_sanction import Clock, new_case, walk
+
+    clock = Clock(dt.date(2026, 3, 2))
+    monkeypatch.setattr(audit_db, "clock", clock)
+    make_unit(db, "byske", operator=Operator.PRIVAT, provider="Vårdbolaget AB")  # vite, rättelse
+    make_unit(db, "backen")
+    people = {
+        "bo": make_user(db, "bo", (Role.BESTALLARE, None)),
+        "greta": make_user(db, "greta", (Role.GRANSKARE, None)),
+        "vc": make_user(db, "vc", (Role.VERKSAMHETSCHEF, "byske")),
+    }
+    case = new_case(db, people)
+    walk(db, people, case, clock)
+    return case, people, clock
+
+
+def sanction_scan(db, day):
+    """Scan, and count only the sanction case's new reminders (the recurring reports of the
+    fixture's units fall due around 1 March too)."""
+    kinds = sa.select(Reminder.kind).where(Reminder.entity_type.like("sanction%"))
+    before = db.execute(kinds).scalars().all()
+    scan(db, day)
+    after = db.execute(kinds).scalars().all()
+    return ScanResult(
+        after.count("due_soon") - before.count("due_soon"),
+        after.count("overdue") - before.count("overdue"),
+    )
+
+
+def sanction_reminders(db, entity_type):
+    return db.execute(
+        sa.select(Reminder.kind, Reminder.due_on, Reminder.text)
+        .where(Reminder.entity_type == entity_type)
+        .order_by(Reminder.id)
+    ).all()
+
+
+def _rectify(db, people, case, days=5):
+    sc.SANCTION.fire(
+        db,
+        people["bo"],
+        case,
+        "demand_rectification",
+        data={"rectification_demand": "Bemanna enligt §3.1.2.", "rectification_days": days},
+    )
+
+
+def test_the_rectification_deadline_is_reminded_of_once_soon_and_once_late(db, sanction):
+    case, people, clock = sanction
+    _rectify(db, people, case)
+    due = case.rectification_deadline
+    assert due == dt.date(2026, 3, 9)  # five working days from Monday 2 March
+    assert sanction_scan(db, dt.date(2026, 3, 3)) == ScanResult(0, 0)  # four working days away
+    for _ in range(2):  # a second scan the same day, and the next day, queue nothing new
+        scan(db, dt.date(2026, 3, 4))
+        scan(db, dt.date(2026, 3, 5))
+    assert [r[:2] for r in sanction_reminders(db, "sanction_rectification")] == [("due_soon", due)]
+    # the last day is still "due soon", queued once
+    assert sanction_scan(db, due) == ScanResult(0, 0)
+    assert sanction_scan(db, dt.date(2026, 3, 10)) == ScanResult(0, 1)
+    assert sanction_scan(db, dt.date(2026, 3, 11)) == ScanResult(0, 0)
+    reminders = sanction_reminders(db, "sanction_rectification")
+    assert [r[:2] for r in reminders] == [("due_soon", due), ("overdue", due)]
+    assert "Rättelseperioden i sanktionsärendet ”Läkarbemanning” löper ut 2026-03-09" in (
+        reminders[0].text
+    )
+    assert "gick ut 2026-03-09" in reminders[1].text
+    # The period ended (not rectified): nothing more is queued for it.
+    clock.set(dt.date(2026, 3, 10))
+    sc.SANCTION.fire(
+        db,
+        people["greta"],
+        case,
+        "end_rectification",
+        data={"rectified": "no", "rectification_outcome": "Ingen ny rekrytering."},
+    )
+    scan(db, dt.date(2026, 3, 20))
+    assert len(sanction_reminders(db, "sanction_rectification")) == 2
+
+
+def test_the_kommunicering_reply_deadline_is_reminded_of_once_and_anew_when_extended(
+    db, sanction
+):
+    from tests.workflows.test_sanction import INTENDED
+
+    case, people, clock = sanction
+    _rectify(db, people, case)
+    clock.set(dt.date(2026, 3, 10))
+    sc.SANCTION.fire(
+        db,
+        people["greta"],
+        case,
+        "end_rectification",
+        data={"rectified": "no", "rectification_outcome": "Ingen ny rekrytering."},
+    )
+    sc.SANCTION.fire(db, people["bo"], case, "communicate", data=INTENDED)  # 5 working days
+    due = case.reply_deadline
+    assert due == dt.date(2026, 3, 17)
+    assert sanction_scan(db, dt.date(2026, 3, 11)) == ScanResult(0, 0)
+    # 13, 16, 17: three days away
+    assert sanction_scan(db, dt.date(2026, 3, 12)) == ScanResult(1, 0)
+    assert sanction_scan(db, dt.date(2026, 3, 12)) == ScanResult(0, 0)
+    assert sanction_scan(db, dt.date(2026, 3, 18)) == ScanResult(0, 1)
+    assert sanction_scan(db, dt.date(2026, 3, 19)) == ScanResult(0, 0)
+    reminders = sanction_reminders(db, "sanction_reply")
+    assert [r[:2] for r in reminders] == [("due_soon", due), ("overdue", due)]
+    assert "yttrande över det avsedda beslutet" in reminders[0].text
+    assert "(kommunicering)" in reminders[0].text and "gick ut 2026-03-17" in reminders[1].text
+    # The reply time is extended by five working days: the new date is reminded of anew.
+    clock.set(dt.date(2026, 3, 18))
+    sc.SANCTION.fire(
+        db, people["bo"], case, "extend_reply", data={"extra_days": 5}, reason="Begärt av enheten."
+    )
+    extended = case.reply_deadline
+    assert extended == dt.date(2026, 3, 24)
+    assert sanction_scan(db, dt.date(2026, 3, 19)) == ScanResult(1, 0)
+    assert sanction_scan(db, dt.date(2026, 3, 19)) == ScanResult(0, 0)
+    # The unit replies in time: its reply deadline is no longer open, nothing is overdue.
+    sc.SANCTION.fire(
+        db, people["vc"], case, "answer_communication", data={"reply": "Vi invänder mot vitet."}
+    )
+    assert sanction_scan(db, dt.date(2026, 3, 25)) == ScanResult(0, 0)
+    assert [r[:2] for r in sanction_reminders(db, "sanction_reply")] == [
+        ("due_soon", due),
+        ("overdue", due),
+        ("due_soon", extended),
+    ]
+
+
+def test_a_rectification_period_ending_the_day_a_response_was_due_is_still_reminded(
+    db, monkeypatch
+):
+    """Each deadline of a case is a reminder of its own: the unit answered before its response
+    deadline (already reminded of), and the rättelse period then set ends that same day."""
+    from tests.workflows.test_sanction import Clock, new_case
+
+    clock = Clock(dt.date(2026, 3, 2))
+    monkeypatch.setattr(audit_db, "clock", clock)
+    make_unit(db, "byske", operator=Operator.PRIVAT, provider="Vårdbolaget AB")  # vite, rättelse
+    people = {
+        "bo": make_user(db, "bo", (Role.BESTALLARE, None)),
+        "greta": make_user(db, "greta", (Role.GRANSKARE, None)),
+        "vc": make_user(db, "vc", (Role.VERKSAMHETSCHEF, "byske")),
+    }
+    case = new_case(db, people)
+    sc.SANCTION.fire(db, people["bo"], case, "inform_unit", data={"response_days": 5})
+    assert case.response_deadline == dt.date(2026, 3, 9)
+    assert sanction_scan(db, dt.date(2026, 3, 4)) == ScanResult(1, 0)  # the response, due soon
+    clock.set(dt.date(2026, 3, 5))
+    sc.SANCTION.fire(db, people["vc"], case, "respond", data={"response": "Vi rekryterar."})
+    sc.SANCTION.fire(db, people["greta"], case, "assess", data={"assessment": "Brist."})
+    _rectify(db, people, case, days=2)
+    assert case.rectification_deadline == case.response_deadline
+    assert sanction_scan(db, dt.date(2026, 3, 5)) == ScanResult(1, 0)
+    assert [r[:2] for r in sanction_reminders(db, "sanction_rectification")] == [
+        ("due_soon", dt.date(2026, 3, 9))
+    ]

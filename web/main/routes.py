@@ -212,15 +212,23 @@ def _workflow_tasks(db, roles) -> list[tuple[str, str, str, dict]]:
         }
         if not wanted:
             continue
-        rows = db.execute(
-            restrict_to_visible(
-                sa.select(model.id, model.status, model.title, Unit.name)
-                .join(Unit, Unit.id == model.unit_id)
-                .where(model.status.in_(list(wanted))),
-                current_user,
-                model.unit_id,
+        stmt = (
+            sa.select(model.id, model.status, model.title, Unit.name)
+            .join(Unit, Unit.id == model.unit_id)
+            .where(model.status.in_(list(wanted)))
+        )
+        if model is Case:
+            # A decided case is marked in effect from its first day (the machine refuses it
+            # before then): until that day it is nobody's task yet.
+            start = sa.func.coalesce(Case.decided_from, Case.period_from)
+            stmt = stmt.where(
+                sa.or_(
+                    Case.status.not_in([CaseState.GRANTED, CaseState.NOTED]),
+                    start.is_(None),
+                    start <= utcnow().date(),
+                )
             )
-        ).all()
+        rows = db.execute(restrict_to_visible(stmt, current_user, model.unit_id)).all()
         for row_id, status, title, unit_name in rows:
             text, endpoint, arg = wanted[status]
             tasks.append((text, f"{title} – {unit_name}", endpoint, {arg: row_id}))

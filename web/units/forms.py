@@ -30,7 +30,14 @@ class UnitForm(BaseForm):
         _l("Name"),
         validators=[DataRequired(message=_l("Enter the unit's name.")), Length(max=200)],
     )
-    kind = SelectField(_l("Kind"))
+    kind = SelectField(
+        _l("Kind"),
+        description=_l(
+            "A service with an additional assignment (tilläggsuppdrag) that is not a health "
+            "centre gets only its assignment's reporting rows; it has no BVC, MVC, §2.12 duty "
+            "or branch."
+        ),
+    )
     main_unit = SelectField(
         _l("Main unit"),
         description=_l("Only for a branch (filial, §3.9): the health centre it belongs to."),

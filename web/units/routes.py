@@ -25,6 +25,8 @@ from workflows.reviews.operations import open_reviews
 from workflows.sanction import STATE_LABELS as CASE_LABELS
 
 MainUnit = aliased(Unit)
+# The kinds of unit a filial may belong to (§3.9): a health centre or a sjukstuga.
+MAIN_UNIT_KINDS = (UnitKind.HALSOCENTRAL, UnitKind.SJUKSTUGA)
 SORT_COLUMNS = {
     "name": Unit.name,
     "kind": Unit.kind,
@@ -85,7 +87,7 @@ def unit_cases(db, unit) -> dict:
     rows = db.scalars(
         sa.select(Case).where(Case.unit_id == unit.id).order_by(Case.created_at.desc())
     ).all()
-    may_file = co.may_file(current_user, unit) and unit.kind != UnitKind.FILIAL
+    may_file = co.may_file(current_user, unit) and unit.kind in co.FILING_KINDS
     return {
         "arenden": [(case, co.waiting_for(case)) for case in rows],
         "arende_labels": ARENDE_LABELS,
@@ -161,7 +163,7 @@ def _unit_form_choices(form: UnitForm, unit: Unit | None = None) -> None:
     form.operator.choices = [(o.value, label(o)) for o in Operator]
     form.area.choices = [(a.value, label(a)) for a in Area]
     mains = get_db().scalars(
-        sa.select(Unit).where(Unit.kind != UnitKind.FILIAL).order_by(Unit.name)
+        sa.select(Unit).where(Unit.kind.in_(MAIN_UNIT_KINDS)).order_by(Unit.name)
     )
     form.main_unit.choices = [(NO_MAIN, _("No main unit"))] + [
         (u.code, u.name) for u in mains if unit is None or u.id != unit.id

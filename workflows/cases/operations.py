@@ -23,6 +23,10 @@ from workflows.engine import WorkflowError
 EDITABLE = (S.DRAFT, S.COMPLETION_REQUESTED)
 LATER_EDITABLE = (S.NOTED, S.GRANTED, S.IN_EFFECT)
 PARTNER_KINDS = (UnitKind.HALSOCENTRAL, UnitKind.SJUKSTUGA)
+# Who files ärenden: the health centres and sjukstugor Uppdrag och regler binds. A filial files
+# through its main unit (§3.9); a verksamhet med tilläggsuppdrag is bound by its assignment
+# (seed 000), not by the rulebook's duties to notify or apply.
+FILING_KINDS = PARTNER_KINDS
 
 
 class CaseFieldErrors(WorkflowError):
@@ -221,6 +225,11 @@ def open_case(session: Session, user: User, unit: Unit, kind: CaseKind | str, en
     kind_ = case_type(kind)
     if unit.kind == UnitKind.FILIAL:
         raise WorkflowError("Ärenden lämnas av huvudmottagningen, inte av en filial (§3.9).")
+    if unit.kind not in FILING_KINDS:
+        raise WorkflowError(
+            "Ärenden enligt Uppdrag och regler lämnas av hälsocentraler och sjukstugor, inte av "
+            "en verksamhet med tilläggsuppdrag."
+        )
     if not may_file(user, unit):
         raise WorkflowError("Bara enhetens verksamhetschef och personal skapar enhetens ärenden.")
     if kind_.private_only and unit.operator != Operator.PRIVAT:
