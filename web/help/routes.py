@@ -8,10 +8,12 @@ from workflows.action_plan import ACTION_PLAN
 from workflows.cases.machine import CASE
 from workflows.diagram import svg, transitions
 from workflows.dialog import DIALOG
+from workflows.joint.machine import JOINT_DIALOG
 from workflows.sanction import SANCTION
 
 WORKFLOWS = [
     ("dialog", DIALOG, "§7.1.1"),
+    ("gemensam-dialog", JOINT_DIALOG, "§7.1.2"),
     ("atgardsplan", ACTION_PLAN, "§7.1.3"),
     ("sanktion", SANCTION, "§7.1.3"),
     ("arende", CASE, "§2.6, §2.7.5–2.7.6, §2.13.1, §3.1.1, §3.3, §3.8, §3.9, §3.20, §4.9"),
