@@ -47,6 +47,9 @@ from workflows import sanction as sc
 from workflows.cases import types as case_types
 from workflows.cases.machine import CASE
 from workflows.cases.models import CaseKind, CaseState
+from workflows.joint import machine as jm
+from workflows.joint import operations as jo
+from workflows.joint.models import JointDialogAttendance, JointFollowUp
 from workflows.models import ActionMeasure, DialogFinding, PlanEvidenceFile
 
 EXAMPLES = int(os.environ.get("HALSOVAL_FUZZ_EXAMPLES", "10"))
@@ -136,6 +139,7 @@ QUERY = {
     "next": ["/", "/enheter/"],
     "arendetyp": [k.value for k in CaseKind],
     "vantar": ["enheten", "bestallarenheten"],
+    "ar": ["2026", "2025"],
 }
 
 # Form field names read by the views that no baseline form below carries, so the fuzzer adds
@@ -283,6 +287,13 @@ def world(world_connection, tmp_path_factory):
         finding_ids=[finding.id],
     )
     arende, arende_doc = _arende(db, users[Role.VERKSAMHETSCHEF], unit, evidence_dir)
+    joint = jo.plan_joint_dialog(
+        db, bo, meeting_on=dt.date.today() + dt.timedelta(days=30), place="Hus", theme="Tema"
+    )
+    # The rows its later steps work on: the unit invited, a follow-up from the minutes.
+    db.add(JointDialogAttendance(dialog=joint, unit_id=unit.id))
+    follow_up = JointFollowUp(dialog=joint, text="Följ upp.", unit_id=unit.id)
+    db.add(follow_up)
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
     sections = sorted({item.requirement.section.split(".")[0] for item in checklist.items})
@@ -309,6 +320,10 @@ def world(world_connection, tmp_path_factory):
         assignment_id=users[Role.LASARE].roles[0].id,
         arende_id=arende.id,
         arende_doc_id=arende_doc.id,
+        joint_id=joint.id,
+        follow_up_id=follow_up.id,
+        unit_id=unit.id,
+        requirement_id=noncompliant.requirement_id,
         editions=list(db.scalars(sa.select(CatalogEdition.code))),
     )
 
@@ -424,6 +439,7 @@ WORKFLOWS = {
     "plans.act": ("plan_id", ap.ACTION_PLAN, "action_plans"),
     "sanctions.act": ("case_id", sc.SANCTION, "sanction_cases"),
     "cases.act": ("arende_id", CASE, "cases"),
+    "joint.act": ("joint_id", jm.JOINT_DIALOG, "joint_dialogs"),
 }
 TRIGGER_FORMS = {
     "request_material": {
@@ -486,6 +502,9 @@ TRIGGER_FORMS = {
         "reply_days": "10",
     },
     "answer_communication": {"reply": "Synpunkter."},
+    "write_agenda": {"agenda": "1. Läget."},
+    "send_agenda": {"late_reason": "Extra möte."},
+    "write_minutes": {"minutes": "Protokoll."},
 }
 
 
@@ -504,6 +523,8 @@ def _path_values(world) -> dict:
         "assignment_id": [world["assignment_id"]],
         "arende_id": [world["arende_id"]],
         "doc_id": [world["arende_doc_id"]],
+        "joint_id": [world["joint_id"]],
+        "follow_up_id": [world["follow_up_id"]],
         "kind": [k.value for k in CaseKind],
         "round_id": [world["round_id"]],
         "unit_code": [world["unit_code"]],
@@ -530,6 +551,14 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         return dict(item_form)
     if endpoint == "cases.new":
         return _case_fields(args.get("kind"))
+    if endpoint == "joint.attendance":
+        u = world.get("unit_id", 0)
+        return {
+            f"status_{u}": "attended",
+            f"name_{u}": "Vera",
+            f"role_title_{u}": "verksamhetschef",
+            f"absence_reason_{u}": "",
+        }
     if endpoint == "cases.update":
         return _case_fields(CaseKind.LIST_STOP)
     if endpoint in ("checklists.judge_item", "checklists.review_section"):
@@ -583,6 +612,16 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         "checklists.upload": {"file": ""},
         "cases.upload": {"document_kind": "application", "file": ""},
         "dialogs.new": unit | {"title": "Dialog"},
+        "joint.new": {"meeting_on": due, "place": "Regionens hus", "theme": "Tema"},
+        "joint.add_follow_up": {"text": "Följ upp.", "follow_up_unit": ""},
+        "joint.make_finding": {
+            "finding_unit": str(world.get("unit_id", "")),
+            "requirement": str(world.get("requirement_id", "")),
+            "finding_status": "non_compliant",
+            "severity": "",
+            "statement": "Brist.",
+        },
+        "joint.resolve_follow_up": {"note": "Klart."},
         "dialogs.dispose": {"disposition": "action_plan", "note": "Plan behövs."},
         "plans.new": unit
         | {
@@ -632,6 +671,10 @@ def _state_setup(endpoint: str, world, args: dict, choose) -> list[tuple[str, in
         trigger = workflow.triggers.get(args.get("trigger"))
         states = list(trigger.source) if trigger else list(workflow.states)
         return [(table, world[arg], choose(states).value)]
+    if endpoint == "joint.attendance":
+        return [("joint_dialogs", world["joint_id"], choose(list(jo.ATTENDANCE_STATES)).value)]
+    if endpoint in ("joint.add_follow_up", "joint.make_finding", "joint.resolve_follow_up"):
+        return [("joint_dialogs", world["joint_id"], choose(list(jo.FOLLOW_UP_STATES)).value)]
     if endpoint == "dialogs.dispose":
         states = [dl.DialogState.MEETING_BOOKED, dl.DialogState.MEETING_HELD]
         return [("follow_up_dialogs", world["dialog_id"], choose(states).value)]
@@ -690,7 +733,7 @@ def test_the_fuzzer_knows_every_parameter():
     known = (
         set(QUERY)
         | {n for names in EXTRA_FIELDS.values() for n in names}
-        | {"csrf_token", "viewport"}
+        | {"csrf_token", "viewport", "author", "generator"}  # <meta name=…> of the print pages
     )
     for form in TRIGGER_FORMS.values():
         known |= set(form)

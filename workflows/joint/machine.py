@@ -172,19 +172,40 @@ def _store_sending(joint, data, session, user):
     late = working_days_between(today(), joint.meeting_on) < AGENDA_NOTICE_WORKING_DAYS
     joint.late_reason = reason if late and reason else None
     data.pop("late_reason", None)
+    # Rows already there (none, unless the dialog was put back into this state) stay as
+    # they are: a unit is invited once, a head of unit sent to once.
+    had_units = set(
+        session.scalars(
+            sa.select(JointDialogAttendance.unit_id).where(
+                JointDialogAttendance.joint_dialog_id == joint.id
+            )
+        )
+    )
+    had_recipients = {
+        tuple(row)
+        for row in session.execute(
+            sa.select(JointDialogRecipient.unit_id, JointDialogRecipient.user_id).where(
+                JointDialogRecipient.joint_dialog_id == joint.id
+            )
+        )
+    }
     recipients = agenda_recipients(session)
     units = invited_units(session)
-    session.execute(
-        sa.insert(JointDialogRecipient),
-        [
-            {"joint_dialog_id": joint.id, "unit_id": unit_id, "user_id": user_id, "sent_at": now}
-            for unit_id, user_id in recipients
-        ],
-    )
-    session.execute(
-        sa.insert(JointDialogAttendance),
-        [{"joint_dialog_id": joint.id, "unit_id": unit_id} for unit_id in units],
-    )
+    new_recipients = [r for r in recipients if r not in had_recipients]
+    new_units = [u for u in units if u not in had_units]
+    if new_recipients:
+        session.execute(
+            sa.insert(JointDialogRecipient),
+            [
+                {"joint_dialog_id": joint.id, "unit_id": u, "user_id": p, "sent_at": now}
+                for u, p in new_recipients
+            ],
+        )
+    if new_units:
+        session.execute(
+            sa.insert(JointDialogAttendance),
+            [{"joint_dialog_id": joint.id, "unit_id": unit_id} for unit_id in new_units],
+        )
     session.expire(joint, ["recipients", "attendance"])
     # The outbox (issue 12, branch i12-outbox) e-mails the agenda to these recipients from
     # here, in this transaction: see the merge note in the branch's report.

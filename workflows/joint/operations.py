@@ -233,8 +233,7 @@ def add_follow_up(
     _purchaser(user, "lägga till uppföljningspunkter")
     if joint.status not in FOLLOW_UP_STATES:
         raise WorkflowError(
-            "Uppföljningspunkter läggs till efter mötet och innan dialogen avslutas.",
-            guard="text",
+            "Uppföljningspunkter läggs till efter mötet och innan dialogen avslutas."
         )
     text = str(text or "").strip()
     if not text:
