@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from audit import db as audit_db
+from audit import models as audit_models
 from audit.models import Role
 from audit.trail import AuditEvent
 from checklists.catalog import EDITIONS_DIR, load_edition
@@ -199,3 +200,79 @@ def test_an_unknown_dialog_or_follow_up_is_404(app, people):
     page = f"/gemensamma-dialoger/{joint_id}"
     response = post(bo, f"{page}/uppfoljning/999/hanterad", page, note="x")
     assert response.status_code == 404
+
+
+def test_the_reminder_of_the_purchasers_own_duty_reaches_the_region_not_the_units(app, people, db):
+    from workflows.deadlines import scan
+
+    scan(db, dt.date(2026, 9, 1))
+    db.commit()
+    text_of = "Minst två gemensamma dialoger med verksamhetsföreträdarna ska hållas per år"
+    assert text_of in text(client_for(app, "bo").get("/"))
+    assert text_of in text(client_for(app, "greta").get("/"))
+    assert text_of not in text(client_for(app, "vc").get("/"))
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_the_dialog_page_makes_as_many_queries_for_many_units_and_follow_ups(
+    app, people, db, monkeypatch, connection
+):
+    from workflows.joint import machine as jm
+    from workflows.joint import operations as jo
+
+    load_edition(db, TEST_ACTOR, EDITIONS_DIR / "uor-2025.yaml")
+    requirement = db.scalar(sa.select(Requirement).limit(1))
+    bo = db.scalar(sa.select(audit_models.User).where(audit_models.User.username == "bo"))
+
+    def held_dialog(theme, follow_ups):
+        joint = jo.plan_joint_dialog(
+            db, bo, meeting_on=dt.date(2026, 3, 2), place="Hus", theme=theme
+        )
+        jm.JOINT_DIALOG.fire(db, bo, joint, "write_agenda", data={"agenda": "1."})
+        jm.JOINT_DIALOG.fire(db, bo, joint, "send_agenda", data={"late_reason": "Kort varsel."})
+        units = db.scalars(
+            sa.select(JointDialogAttendance.unit_id).where(
+                JointDialogAttendance.joint_dialog_id == joint.id
+            )
+        ).all()
+        jo.record_attendance(
+            db, bo, joint, {u: {"status": "absent", "absence_reason": "Sjuk"} for u in units}
+        )
+        jm.JOINT_DIALOG.fire(db, bo, joint, "hold_meeting")
+        for n in range(follow_ups):
+            follow_up = jo.add_follow_up(db, bo, joint, f"Punkt {n}")
+            unit = db.get(audit_models.Unit, units[n % len(units)])
+            jo.make_finding(
+                db,
+                bo,
+                joint,
+                follow_up,
+                unit=unit,
+                requirement=requirement,
+                status="non_compliant",
+                severity=None,
+                statement=f"Brist {n}",
+            )
+        jo.add_follow_up(db, bo, joint, "Öppen punkt")  # an open one: the finding form shows
+        db.commit()
+        return joint.id
+
+    few = held_dialog("Få", 1)
+    for n in range(4):
+        make_unit(db, f"fler{n}", name=f"Fler {n}")
+        make_user(db, f"vc.fler{n}", (Role.VERKSAMHETSCHEF, f"fler{n}"))
+    db.commit()
+    many = held_dialog("Många", 4)
+    client = client_for(app, "bo")
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(connection, "before_cursor_execute", listener)
+    counts = []
+    try:
+        for joint_id in (few, many):
+            statements.clear()
+            assert client.get(f"/gemensamma-dialoger/{joint_id}").status_code == 200
+            counts.append(len(statements))
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", listener)
+    assert counts[0] == counts[1], counts

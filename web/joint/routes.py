@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from audit.models import REGION_ROLES, Role, Unit, User
 from checklists.models import CatalogEdition, Requirement, Severity
+from checklists.rounds import Finding
 from web.database import get_db
 from web.forms import BaseForm
 from web.joint import bp
@@ -204,7 +205,7 @@ def _page(joint, *, errors=None, posted=None, status=200):
         .where(JointFollowUp.joint_dialog_id == joint.id)
         .options(
             selectinload(JointFollowUp.unit),
-            selectinload(JointFollowUp.finding),
+            selectinload(JointFollowUp.finding).selectinload(Finding.unit),
         )
         .order_by(JointFollowUp.id)
     ).all()
