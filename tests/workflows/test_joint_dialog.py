@@ -349,3 +349,20 @@ def test_the_help_pages_diagram_has_the_joint_dialog():
     rows = transitions(jm.JOINT_DIALOG)
     assert ("Agenda skriven", "Spara agendan", "Agenda skriven", ("agenda",)) in rows
     assert "stateDiagram" in jm.JOINT_DIALOG.diagram()
+
+
+def test_after_the_meeting_attendance_is_corrected_not_removed(db, world, monkeypatch):
+    joint = _sent(db, world, monkeypatch)
+    units = db.scalars(
+        sa.select(JointDialogAttendance.unit_id).where(
+            JointDialogAttendance.joint_dialog_id == joint.id
+        )
+    ).all()
+    absent = {u: {"status": "absent", "absence_reason": "Sjuk"} for u in units}
+    jo.record_attendance(db, world["bo"], joint, absent)
+    at(monkeypatch, joint.meeting_on)
+    jm.JOINT_DIALOG.fire(db, world["bo"], joint, "hold_meeting")
+    with pytest.raises(jo.AttendanceRefused):
+        jo.record_attendance(db, world["bo"], joint, {units[0]: {"status": ""}})
+    corrected = {units[0]: {"status": "attended", "name": "Vera"}}
+    assert jo.record_attendance(db, world["bo"], joint, corrected) == 1

@@ -179,6 +179,10 @@ def record_attendance(
         except ValueError:
             errors[(unit_id, "status")] = "Välj deltog, företrädd eller frånvarande."
             continue
+        if status is None and rows[unit_id].status is not None and joint.status != S.AGENDA_SENT:
+            # The meeting was held with every unit's attendance known; it can be corrected,
+            # not removed.
+            errors[(unit_id, "status")] = "Välj deltog, företrädd eller frånvarande."
         if status in (Attendance.ATTENDED, Attendance.REPRESENTED) and not name:
             errors[(unit_id, "name")] = "Ange namnet på den som deltog."
         if status == Attendance.REPRESENTED and not role_title:
