@@ -207,8 +207,8 @@ def _store_sending(joint, data, session, user):
             [{"joint_dialog_id": joint.id, "unit_id": unit_id} for unit_id in new_units],
         )
     session.expire(joint, ["recipients", "attendance"])
-    # The outbox (issue 12, branch i12-outbox) e-mails the agenda to these recipients from
-    # here, in this transaction: see the merge note in the branch's report.
+    # Where the outbox (issue 12) queues the agenda's e-mail to ``new_recipients``: here, in
+    # the same transaction as the sending's audit event.
     data["recipients"] = [user_id for _unit, user_id in recipients]
     data["units"] = list(units)
     data["sent_on"] = today()
