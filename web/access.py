@@ -89,6 +89,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "joint.new": roles(Role.BESTALLARE),
     "joint.show": Access(roles=UNIT_AND_REVIEWERS),
     "joint.act": roles(Role.BESTALLARE),
+    "joint.replan": roles(Role.BESTALLARE),
     "joint.attendance": roles(Role.BESTALLARE),
     "joint.add_follow_up": roles(Role.BESTALLARE),
     "joint.make_finding": roles(Role.BESTALLARE),

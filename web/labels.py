@@ -156,6 +156,7 @@ ACTIONS = {
     "mark_completion": _l("marked for completion"),
     "disposition": _l("handling decided"),
     "attendance": _l("attendance recorded"),
+    "replan": _l("date, place or theme changed"),
     "follow_up": _l("follow-up added"),
     "follow_up_finding": _l("follow-up made a finding"),
     "follow_up_done": _l("follow-up handled"),

@@ -146,6 +146,12 @@ MATRIX = {
         {ANON: LOGIN, **ONLY_PURCHASER},
         409,
     ),  # refused by the machine: only planned
+    "joint.replan": (
+        "POST",
+        "/gemensamma-dialoger/{jid}/planering",
+        {ANON: LOGIN, **ONLY_PURCHASER},
+        422,
+    ),  # no date, place or theme: refused beside the fields
     "joint.attendance": (
         "POST",
         "/gemensamma-dialoger/{jid}/narvaro",

@@ -613,6 +613,7 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         "cases.upload": {"document_kind": "application", "file": ""},
         "dialogs.new": unit | {"title": "Dialog"},
         "joint.new": {"meeting_on": due, "place": "Regionens hus", "theme": "Tema"},
+        "joint.replan": {"meeting_on": due, "place": "Regionens hus", "theme": "Nytt tema"},
         "joint.add_follow_up": {"text": "Följ upp.", "follow_up_unit": ""},
         "joint.make_finding": {
             "finding_unit": str(world.get("unit_id", "")),
@@ -671,6 +672,8 @@ def _state_setup(endpoint: str, world, args: dict, choose) -> list[tuple[str, in
         trigger = workflow.triggers.get(args.get("trigger"))
         states = list(trigger.source) if trigger else list(workflow.states)
         return [(table, world[arg], choose(states).value)]
+    if endpoint == "joint.replan":
+        return [("joint_dialogs", world["joint_id"], choose(list(jo.REPLAN_STATES)).value)]
     if endpoint == "joint.attendance":
         return [("joint_dialogs", world["joint_id"], choose(list(jo.ATTENDANCE_STATES)).value)]
     if endpoint in ("joint.add_follow_up", "joint.make_finding", "joint.resolve_follow_up"):

@@ -276,3 +276,19 @@ def test_the_dialog_page_makes_as_many_queries_for_many_units_and_follow_ups(
     finally:
         sa.event.remove(connection, "before_cursor_execute", listener)
     assert counts[0] == counts[1], counts
+
+
+def test_a_bad_change_of_date_keeps_what_was_typed(app, people, db):
+    bo = client_for(app, "bo")
+    joint_id = int(plan(bo).location.rsplit("/", 1)[1])
+    page = f"/gemensamma-dialoger/{joint_id}"
+    refused = post(
+        bo, f"{page}/planering", page, meeting_on="2026-01-01", place="Lycksele", theme="Ny"
+    )
+    assert refused.status_code == 422
+    body = text(refused)
+    assert 'href="#replan-meeting_on"' in body and "Mötesdagen kan inte ha passerat." in body
+    assert 'value="Lycksele"' in body and 'value="Ny"' in body
+    ok = post(bo, f"{page}/planering", page, meeting_on="2026-03-30", place="Lycksele", theme="Ny")
+    assert ok.status_code == 302
+    assert db.get(JointDialog, joint_id).meeting_on == dt.date(2026, 3, 30)

@@ -366,3 +366,28 @@ def test_after_the_meeting_attendance_is_corrected_not_removed(db, world, monkey
         jo.record_attendance(db, world["bo"], joint, {units[0]: {"status": ""}})
     corrected = {units[0]: {"status": "attended", "name": "Vera"}}
     assert jo.record_attendance(db, world["bo"], joint, corrected) == 1
+
+
+def test_the_date_place_and_theme_change_until_the_agenda_is_sent(db, world, monkeypatch):
+    joint = plan(db, world)
+    events = count(db, AuditEvent)
+    later = joint.meeting_on + dt.timedelta(days=7)
+    assert jo.replan_joint_dialog(
+        db, world["bo"], joint, meeting_on=later, place="Skellefteå", theme=joint.theme
+    )
+    assert (joint.meeting_on, joint.place) == (later, "Skellefteå")
+    event = db.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert count(db, AuditEvent) == events + 1 and event.action == "replan"
+    assert set(event.after_data()) == {"meeting_on", "place"}  # what changed, not the theme
+    assert not jo.replan_joint_dialog(
+        db, world["bo"], joint, meeting_on=later, place="Skellefteå", theme=joint.theme
+    )
+    with pytest.raises(jo.PlanRefused) as exc:
+        jo.replan_joint_dialog(db, world["bo"], joint, meeting_on=MONDAY, place="", theme="T")
+    assert set(exc.value.errors) == {"place"}
+    jm.JOINT_DIALOG.fire(db, world["bo"], joint, "write_agenda", data={"agenda": "1."})
+    jm.JOINT_DIALOG.fire(db, world["bo"], joint, "send_agenda", data={})
+    with pytest.raises(WorkflowError, match="innan agendan har sänts ut"):
+        jo.replan_joint_dialog(
+            db, world["bo"], joint, meeting_on=later, place="Umeå", theme=joint.theme
+        )

@@ -250,12 +250,38 @@ def _page(joint, *, errors=None, posted=None, status=200):
         notice_days=jm.AGENDA_NOTICE_WORKING_DAYS,
         latest_sending=jm.latest_sending_day(joint.meeting_on),
         FollowUpState=FollowUpState,
+        can_replan=purchaser and joint.status in jo.REPLAN_STATES,
     ), status
 
 
 @bp.route("/<int:joint_id>")
 def show(joint_id):
     return _page(_joint(joint_id))
+
+
+@bp.route("/<int:joint_id>/planering", methods=["POST"])
+def replan(joint_id):
+    """Ändra datum, plats eller tema innan agendan sänds ut."""
+    joint = _joint(joint_id)
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    try:
+        try:
+            meeting_on = parse_date(request.form.get("meeting_on"))
+        except WorkflowError as exc:
+            raise jo.PlanRefused({"meeting_on": str(exc)}) from None
+        changed = jo.replan_joint_dialog(
+            get_db(),
+            current_user,
+            joint,
+            meeting_on=meeting_on,
+            place=request.form.get("place", ""),
+            theme=request.form.get("theme", ""),
+        )
+    except REFUSED as exc:
+        return _refused(joint, "replan", exc)
+    flash(_("The joint dialog has been changed.") if changed else _("Nothing was changed."), "info")
+    return redirect(url_for("joint.show", joint_id=joint.id))
 
 
 def _data(trigger: str, form) -> dict:

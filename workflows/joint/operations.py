@@ -66,16 +66,8 @@ def plan_joint_dialog(
 ) -> JointDialog:
     """Planera en gemensam dialog: a date (today or later), a place and a theme."""
     _purchaser(user, "planera en gemensam dialog")
-    errors = {}
     theme, place = _clean(theme), _clean(place)
-    if not isinstance(meeting_on, dt.date):
-        errors["meeting_on"] = "Ange mötesdagen."
-    elif meeting_on < m.today():
-        errors["meeting_on"] = "Mötesdagen kan inte ha passerat."
-    if not place:
-        errors["place"] = "Ange plats eller länk för mötet."
-    if not theme:
-        errors["theme"] = "Ange mötets tema."
+    errors = _plan_errors(meeting_on, place, theme)
     if errors:
         raise PlanRefused(errors)
     joint = JointDialog(
@@ -97,6 +89,67 @@ def plan_joint_dialog(
         },
     )
     return joint
+
+
+REPLAN_STATES = (S.PLANNED, S.AGENDA_WRITTEN)
+
+
+def _plan_errors(meeting_on, place: str, theme: str) -> dict[str, str]:
+    errors = {}
+    if not isinstance(meeting_on, dt.date):
+        errors["meeting_on"] = "Ange mötesdagen."
+    elif meeting_on < m.today():
+        errors["meeting_on"] = "Mötesdagen kan inte ha passerat."
+    if not place:
+        errors["place"] = "Ange plats eller länk för mötet."
+    if not theme:
+        errors["theme"] = "Ange mötets tema."
+    return errors
+
+
+def replan_joint_dialog(
+    session: Session,
+    user: User,
+    joint: JointDialog,
+    *,
+    meeting_on: dt.date | None,
+    place: str,
+    theme: str,
+) -> bool:
+    """Ändra datum, plats eller tema — until the agenda is sent (after that the providers'
+    representatives have the date: cancel and plan anew). One audit event with what changed;
+    returns whether anything did."""
+    _purchaser(user, "ändra en gemensam dialog")
+    if joint.status not in REPLAN_STATES:
+        raise WorkflowError(
+            "Datum, plats och tema ändras bara innan agendan har sänts ut; ställ in mötet och "
+            "planera ett nytt."
+        )
+    theme, place = _clean(theme), _clean(place)
+    errors = _plan_errors(meeting_on, place, theme)
+    if errors:
+        raise PlanRefused(errors)
+    before = {
+        "meeting_on": joint.meeting_on.isoformat(),
+        "place": joint.place,
+        "theme": joint.theme,
+    }
+    after = {"meeting_on": meeting_on.isoformat(), "place": place, "theme": theme}
+    changed = {k for k in after if after[k] != before[k]}
+    if not changed:
+        return False
+    joint.meeting_on, joint.place, joint.theme = meeting_on, place, theme
+    session.flush()
+    record(
+        session,
+        Actor.of(user),
+        "joint_dialog",
+        joint.id,
+        "replan",
+        before={k: before[k] for k in sorted(changed)},
+        after={k: after[k] for k in sorted(changed)},
+    )
+    return True
 
 
 class PlanRefused(WorkflowError):
