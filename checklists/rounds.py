@@ -135,13 +135,17 @@ class EvidenceFile(Base):
 
 class Finding(Base):
     """Iakttagelse (avvikelse): a partly or non-compliant item of an accepted checklist — the
-    input to the follow-up dialog and the action plan (§7.1.1, §7.1.3)."""
+    input to the follow-up dialog and the action plan (§7.1.1, §7.1.3). A finding raised from
+    a joint dialog's follow-up (§7.1.2) names its requirement but has no checklist item or
+    round; the follow-up that raised it points to it (``workflows.joint``)."""
 
     __tablename__ = "findings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist_items.id"), unique=True)
-    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("checklist_items.id"), unique=True
+    )
+    round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rounds.id"), index=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     requirement_id: Mapped[int] = mapped_column(sa.ForeignKey("requirements.id"), index=True)
     status: Mapped[Status] = mapped_column(enum_column(Status, "finding_status"))
@@ -150,7 +154,7 @@ class Finding(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
-    item: Mapped[ChecklistItem] = relationship()
+    item: Mapped[ChecklistItem | None] = relationship()
     unit: Mapped[Unit] = relationship()
     requirement: Mapped[Requirement] = relationship()
-    round: Mapped[Round] = relationship()
+    round: Mapped[Round | None] = relationship()

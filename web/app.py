@@ -33,6 +33,7 @@ BLUEPRINTS = (
     "web.rounds",
     "web.checklists",
     "web.dialogs",
+    "web.joint",
     "web.plans",
     "web.sanctions",
     "web.reviews",

@@ -10,7 +10,8 @@ from checklists import models as _checklist_models  # noqa: F401
 from checklists import rounds as _checklist_rounds  # noqa: F401
 from workflows import models as _workflow_models  # noqa: F401
 from workflows.cases import models as _case_models  # noqa: F401
-from workflows.reviews import models as _review_models  # noqa: F401
+from workflows.joint import models as _joint_models  # noqa: F401
 from workflows.reports import models as _report_models  # noqa: F401
+from workflows.reviews import models as _review_models  # noqa: F401
 
 metadata = Base.metadata

@@ -2,12 +2,13 @@
 
 ``scan`` looks at every open deadline — material for a follow-up dialog, an action plan and its
 measures, a sanction case's response time, rättelse period and reply time to an intended
-decision (kommunicering), a checklist's last day, an ärende's completion, the
-decision an application needs before its start, and the end of a case's period (a list stop
-ends, §4.9.2), and the recurring reports still missing (the telephone report §6.9, the
-patient-safety report §2.6, the tilläggsuppdrag annual reports) — and queues a reminder when
-the deadline is a few working days away (``due_soon``; each deadline may say how many) and
-when it has passed (``overdue``).
+decision (kommunicering), a checklist's last day, an ärende's completion, the decision an
+application needs before its start, the end of a case's period (a list stop ends, §4.9.2), the
+recurring reports still missing (the telephone report §6.9, the patient-safety report §2.6, the
+tilläggsuppdrag annual reports) and the purchaser's own two joint dialogs a year (§7.1.2, from
+1 September when fewer are held or planned) — and queues a reminder when the deadline is a few
+working days away (``due_soon``; each deadline may say how many) and when it has passed
+(``overdue``).
 Reminders are unique per thing, kind and date, and inserted with ON CONFLICT DO NOTHING, so the
 scan is idempotent and two scans at once cannot queue anything twice. Cron-friendly:
 ``halsoval deadlines scan``.
@@ -55,7 +56,7 @@ def _lock(session: Session) -> None:
 class Deadline:
     entity_type: str
     entity_id: int
-    unit_id: int
+    unit_id: int | None  # None: the purchaser's own duty, no unit's
     due_on: dt.date
     what: str
     remind_days: int = REMIND_WORKING_DAYS
@@ -260,11 +261,17 @@ class ScanResult:
 def scan(session: Session, today: dt.date) -> ScanResult:
     """Köa påminnelser for deadlines within REMIND_WORKING_DAYS working days, and for those
     that have passed. Safe to run any number of times, also concurrently."""
-    _lock(session)
+    from workflows.joint.operations import joint_dialog_deadlines
     from workflows.reports.operations import report_deadlines
 
+    _lock(session)
+
     rows = []
-    for deadline in [*open_deadlines(session), *report_deadlines(session, today)]:
+    for deadline in [
+        *open_deadlines(session),
+        *report_deadlines(session, today),
+        *joint_dialog_deadlines(session, today),
+    ]:
         soon, late = deadline.texts or (
             f"{deadline.what} ska vara klar senast {deadline.due_on}.",
             f"{deadline.what} skulle vara klar {deadline.due_on}.",

@@ -1,7 +1,8 @@
 """Flödesschema: an SVG state diagram drawn from a workflow's own machine definition.
 
 States stand in their enum order from top to bottom; a transition to the next state is a
-straight arrow, one that skips ahead curves on the right, one that goes back curves on the left.
+straight arrow, one that skips ahead curves on the right, one that goes back curves on the left,
+one that stays (a text rewritten: the joint dialog's agenda) loops on the box's left edge.
 A trigger allowed from many states (cancel, withdraw) is drawn once, as a note. Presentation
 attributes only (no style attributes), so the page's Content-Security-Policy holds.
 """
@@ -71,6 +72,18 @@ def svg(workflow: Workflow) -> str:
                 parts.append(
                     f'<text x="{x_mid + 8}" y="{(y1 + y2) // 2 + 4}" font-size="12" '
                     f'fill="#1b2430">{label}</text>'
+                )
+                continue
+            if trigger.dest == source:
+                x_edge, top = LEFT, y(source)
+                parts.append(
+                    f'<path d="M{x_edge},{top + 8} C{x_edge - 34},{top - 6} '
+                    f'{x_edge - 34},{top + BOX_H + 6} {x_edge},{top + BOX_H - 8}" '
+                    'fill="none" stroke="#4d5a67" stroke-width="1.3" marker-end="url(#arrow)"/>'
+                )
+                parts.append(
+                    f'<text x="{x_edge - 38}" y="{top + BOX_H // 2 + 4}" font-size="11" '
+                    f'fill="#4d5a67" text-anchor="end">{label}</text>'
                 )
                 continue
             forward = index[trigger.dest] > index[source]

@@ -372,7 +372,9 @@ class IvoReferral(Base):
 
 class Reminder(Base):
     """Påminnelse: a deadline coming up (``due_soon``) or passed (``overdue``), queued by the
-    deadline scan. Unique per thing, kind and date, so the scan can run any number of times."""
+    deadline scan. Unique per thing, kind and date, so the scan can run any number of times.
+    A reminder of the purchaser's own duty (the two joint dialogs a year, §7.1.2) has no unit:
+    the region's roles see it, no unit does."""
 
     __tablename__ = "reminders"
     __table_args__ = (
@@ -384,7 +386,7 @@ class Reminder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     entity_type: Mapped[str] = mapped_column(sa.String(32))
     entity_id: Mapped[int]
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(16))
     due_on: Mapped[dt.date]
     text: Mapped[str] = mapped_column(sa.Text, info=personal_text("Påminnelse"))
@@ -394,5 +396,6 @@ class Reminder(Base):
 # The ärenden's rows live in their own package; importing them here keeps the metadata whole
 # wherever the workflow models are imported.
 from workflows.cases import models as _case_models  # noqa: E402,F401
-from workflows.reviews import models as _review_models  # noqa: E402,F401
+from workflows.joint import models as _joint_models  # noqa: E402,F401
 from workflows.reports import models as _report_models  # noqa: E402,F401
+from workflows.reviews import models as _review_models  # noqa: E402,F401

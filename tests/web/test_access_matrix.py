@@ -24,6 +24,7 @@ NOT_REVIEWER = {Role.VERKSAMHETSCHEF: DENIED, Role.PERSONAL: DENIED, Role.LASARE
 NOT_CHECKLIST = {Role.ADMIN: DENIED, Role.LASARE: DENIED}
 NOT_UNIT = {r: DENIED for r in Role if not r.is_unit_role}
 NOT_ADMIN = {r: DENIED for r in Role if r != Role.ADMIN}
+ONLY_PURCHASER = {r: DENIED for r in Role if r != Role.BESTALLARE}
 
 # endpoint -> (method, path, {role: expected}); a missing role means ``default``.
 MATRIX = {
@@ -134,6 +135,45 @@ MATRIX = {
         "POST",
         "/dialoger/{did}/iakttagelser/1",
         {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        404,
+    ),
+    "joint.index": ("GET", "/gemensamma-dialoger/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "joint.new": ("GET", "/gemensamma-dialoger/ny", {ANON: LOGIN, **ONLY_PURCHASER}, OK),
+    "joint.show": ("GET", "/gemensamma-dialoger/{jid}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
+    "joint.act": (
+        "POST",
+        "/gemensamma-dialoger/{jid}/atgard/hold_meeting",
+        {ANON: LOGIN, **ONLY_PURCHASER},
+        409,
+    ),  # refused by the machine: only planned
+    "joint.replan": (
+        "POST",
+        "/gemensamma-dialoger/{jid}/planering",
+        {ANON: LOGIN, **ONLY_PURCHASER},
+        422,
+    ),  # no date, place or theme: refused beside the fields
+    "joint.attendance": (
+        "POST",
+        "/gemensamma-dialoger/{jid}/narvaro",
+        {ANON: LOGIN, **ONLY_PURCHASER},
+        409,
+    ),  # refused: the agenda has not been sent
+    "joint.add_follow_up": (
+        "POST",
+        "/gemensamma-dialoger/{jid}/uppfoljning",
+        {ANON: LOGIN, **ONLY_PURCHASER},
+        409,
+    ),  # refused: the meeting has not been held
+    "joint.make_finding": (
+        "POST",
+        "/gemensamma-dialoger/{jid}/uppfoljning/999/iakttagelse",
+        {ANON: LOGIN, **ONLY_PURCHASER},
+        404,
+    ),
+    "joint.resolve_follow_up": (
+        "POST",
+        "/gemensamma-dialoger/{jid}/uppfoljning/999/hanterad",
+        {ANON: LOGIN, **ONLY_PURCHASER},
         404,
     ),
     "plans.index": ("GET", "/atgardsplaner/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
@@ -466,10 +506,20 @@ def people(db, app, tmp_path):
         size=len(data),
     )
     db.add(review_file)
+    from workflows.joint.operations import plan_joint_dialog
+
+    joint = plan_joint_dialog(
+        db,
+        users[Role.BESTALLARE],
+        meeting_on=dt.date.today() + dt.timedelta(days=30),
+        place="Regionens hus",
+        theme="Matris",
+    )
     db.commit()
     return {
         "vid": review.id,
         "vfid": review_file.id,
+        "jid": joint.id,
         "uid": users[Role.LASARE].id,
         "aid": arende.id,
         "adid": document.id,

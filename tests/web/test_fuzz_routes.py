@@ -47,6 +47,9 @@ from workflows import sanction as sc
 from workflows.cases import types as case_types
 from workflows.cases.machine import CASE
 from workflows.cases.models import CaseKind, CaseState
+from workflows.joint import machine as jm
+from workflows.joint import operations as jo
+from workflows.joint.models import JointDialogAttendance, JointFollowUp
 from workflows.models import ActionMeasure, DialogFinding, PlanEvidenceFile
 from workflows.reviews.machine import REVIEW
 from workflows.reviews.models import ReviewState
@@ -294,6 +297,13 @@ def world(world_connection, tmp_path_factory):
     )
     arende, arende_doc = _arende(db, users[Role.VERKSAMHETSCHEF], unit, evidence_dir)
     review, review_file = _review(db, bo, unit, finding, store)
+    joint = jo.plan_joint_dialog(
+        db, bo, meeting_on=dt.date.today() + dt.timedelta(days=30), place="Hus", theme="Tema"
+    )
+    # The rows its later steps work on: the unit invited, a follow-up from the minutes.
+    db.add(JointDialogAttendance(dialog=joint, unit_id=unit.id))
+    follow_up = JointFollowUp(dialog=joint, text="Följ upp.", unit_id=unit.id)
+    db.add(follow_up)
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
     sections = sorted({item.requirement.section.split(".")[0] for item in checklist.items})
@@ -323,6 +333,10 @@ def world(world_connection, tmp_path_factory):
         review_id=review.id,
         requirement_id=review.requirements[0].id,
         review_file_id=review_file.id,
+        joint_id=joint.id,
+        follow_up_id=follow_up.id,
+        unit_id=unit.id,
+        joint_requirement_id=noncompliant.requirement_id,
         editions=list(db.scalars(sa.select(CatalogEdition.code))),
     )
 
@@ -462,6 +476,7 @@ WORKFLOWS = {
     "sanctions.act": ("case_id", sc.SANCTION, "sanction_cases"),
     "cases.act": ("arende_id", CASE, "cases"),
     "reviews.act": ("review_id", REVIEW, "in_depth_reviews"),
+    "joint.act": ("joint_id", jm.JOINT_DIALOG, "joint_dialogs"),
 }
 TRIGGER_FORMS = {
     "request_material": {
@@ -530,6 +545,9 @@ TRIGGER_FORMS = {
     "conclude_review": {"analysis": "Analys.", "conclusions": "Slutsatser."},
     "end_with_action_plan": {"plan_due": (dt.date.today() + dt.timedelta(days=20)).isoformat()},
     "end_with_sanction_case": {"diarienummer": "RS 2025/8"},
+    "write_agenda": {"agenda": "1. Läget."},
+    "send_agenda": {"late_reason": "Extra möte."},
+    "write_minutes": {"minutes": "Protokoll."},
 }
 
 
@@ -551,6 +569,8 @@ def _path_values(world) -> dict:
         "review_id": [world["review_id"]],
         "requirement_id": [world["requirement_id"]],
         "review_file_id": [world["review_file_id"]],
+        "joint_id": [world["joint_id"]],
+        "follow_up_id": [world["follow_up_id"]],
         "kind": [k.value for k in CaseKind],
         "round_id": [world["round_id"]],
         "unit_code": [world["unit_code"]],
@@ -581,6 +601,14 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         return dict(item_form)
     if endpoint == "cases.new":
         return _case_fields(args.get("kind"))
+    if endpoint == "joint.attendance":
+        u = world.get("unit_id", 0)
+        return {
+            f"status_{u}": "attended",
+            f"name_{u}": "Vera",
+            f"role_title_{u}": "verksamhetschef",
+            f"absence_reason_{u}": "",
+        }
     if endpoint == "cases.update":
         return _case_fields(CaseKind.LIST_STOP)
     if endpoint in ("checklists.judge_item", "checklists.review_section"):
@@ -634,6 +662,17 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         "checklists.upload": {"file": ""},
         "cases.upload": {"document_kind": "application", "file": ""},
         "dialogs.new": unit | {"title": "Dialog"},
+        "joint.new": {"meeting_on": due, "place": "Regionens hus", "theme": "Tema"},
+        "joint.replan": {"meeting_on": due, "place": "Regionens hus", "theme": "Nytt tema"},
+        "joint.add_follow_up": {"text": "Följ upp.", "follow_up_unit": ""},
+        "joint.make_finding": {
+            "finding_unit": str(world.get("unit_id", "")),
+            "requirement": str(world.get("joint_requirement_id", "")),
+            "finding_status": "non_compliant",
+            "severity": "",
+            "statement": "Brist.",
+        },
+        "joint.resolve_follow_up": {"note": "Klart."},
         "dialogs.dispose": {"disposition": "action_plan", "note": "Plan behövs."},
         "plans.new": unit
         | {
@@ -699,6 +738,12 @@ def _state_setup(endpoint: str, world, args: dict, choose) -> list[tuple[str, in
         trigger = workflow.triggers.get(args.get("trigger"))
         states = list(trigger.source) if trigger else list(workflow.states)
         return [(table, world[arg], choose(states).value)]
+    if endpoint == "joint.replan":
+        return [("joint_dialogs", world["joint_id"], choose(list(jo.REPLAN_STATES)).value)]
+    if endpoint == "joint.attendance":
+        return [("joint_dialogs", world["joint_id"], choose(list(jo.ATTENDANCE_STATES)).value)]
+    if endpoint in ("joint.add_follow_up", "joint.make_finding", "joint.resolve_follow_up"):
+        return [("joint_dialogs", world["joint_id"], choose(list(jo.FOLLOW_UP_STATES)).value)]
     if endpoint == "dialogs.dispose":
         states = [dl.DialogState.MEETING_BOOKED, dl.DialogState.MEETING_HELD]
         return [("follow_up_dialogs", world["dialog_id"], choose(states).value)]

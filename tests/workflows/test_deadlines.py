@@ -36,7 +36,17 @@ def setup(db, monkeypatch):
     )
     case = sc.open_case(db, bo, unit, title="Ärende", grounds="Grund", diarienummer="RS 2025/1")
     sc.SANCTION.fire(db, bo, case, "inform_unit", data={"response_days": 10})
+    _two_joint_dialogs(db, bo, dt.date(2025, 12, 16))
     return plan, case
+
+
+def _two_joint_dialogs(db, bo, day):
+    """The year's two joint dialogs planned (§7.1.2), so that only the deadlines under test
+    are reminded of (tests/workflows/test_joint_dialog.py has the purchaser's own)."""
+    from workflows.joint.operations import plan_joint_dialog
+
+    for theme in ("Våren", "Hösten"):
+        plan_joint_dialog(db, bo, meeting_on=day, place="Regionens hus", theme=theme)
 
 
 def kinds(db):
@@ -97,6 +107,7 @@ def test_two_scans_at_once_queue_nothing_twice(kind, request, tmp_path_factory):
             plan_due=dt.date.today() + dt.timedelta(days=1),
             measures_due=dt.date.today() + dt.timedelta(days=1),
         )
+        _two_joint_dialogs(db, bo, dt.date.today() + dt.timedelta(days=10))
         db.commit()
     day = dt.date.today() + dt.timedelta(days=10)
     results, errors = [], []

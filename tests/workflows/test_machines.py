@@ -1,4 +1,4 @@
-"""All three machines, table-driven: from every state, every trigger the machine does not allow
+"""All the machines, table-driven: from every state, every trigger the machine does not allow
 there is refused with a message naming the state, by the person who could fire it elsewhere,
 and changes nothing; every trigger the machine allows there gets past the state check."""
 
@@ -13,8 +13,15 @@ from workflows import action_plan as ap
 from workflows import dialog as dl
 from workflows import sanction as sc
 from workflows.engine import WorkflowError
+from workflows.joint import machine as jm
+from workflows.joint import operations as jo
 
-MACHINES = {"dialog": dl.DIALOG, "plan": ap.ACTION_PLAN, "sanction": sc.SANCTION}
+MACHINES = {
+    "dialog": dl.DIALOG,
+    "plan": ap.ACTION_PLAN,
+    "sanction": sc.SANCTION,
+    "joint": jm.JOINT_DIALOG,
+}
 
 
 def cases():
@@ -42,6 +49,14 @@ def make_row(db, people, name):
     bo = people[Role.BESTALLARE]
     if name == "dialog":
         return dl.open_dialog(db, bo, unit, "D")
+    if name == "joint":  # a month ahead: the agenda goes out in time, the day has not come
+        return jo.plan_joint_dialog(
+            db,
+            bo,
+            meeting_on=dt.date.today() + dt.timedelta(days=30),
+            place="Regionens hus",
+            theme="T",
+        )
     if name == "plan":
         return ap.request_action_plan(
             db,

@@ -263,4 +263,10 @@ def findings():
     if severity:
         stmt = stmt.where(Finding.severity == severity)
     rows = db.scalars(stmt).all()
-    return render_template("checklists/findings.html", findings=rows, severity=severity)
+    from workflows.joint.operations import follow_up_sources
+
+    # The way back from a finding made of a joint dialog's follow-up (§7.1.2): one query.
+    sources = follow_up_sources(db, [f.id for f in rows if f.round_id is None])
+    return render_template(
+        "checklists/findings.html", findings=rows, severity=severity, joint_sources=sources
+    )

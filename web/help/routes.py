@@ -8,11 +8,13 @@ from workflows.action_plan import ACTION_PLAN
 from workflows.cases.machine import CASE
 from workflows.diagram import svg, transitions
 from workflows.dialog import DIALOG
+from workflows.joint.machine import JOINT_DIALOG
 from workflows.reviews.machine import REVIEW
 from workflows.sanction import SANCTION
 
 WORKFLOWS = [
     ("dialog", DIALOG, "§7.1.1"),
+    ("gemensam-dialog", JOINT_DIALOG, "§7.1.2"),
     ("atgardsplan", ACTION_PLAN, "§7.1.3"),
     ("sanktion", SANCTION, "§7.1.3"),
     ("fordjupning", REVIEW, "§7.1.3"),

@@ -19,6 +19,7 @@ from web.i18n import LANGUAGES
 from web.main import bp
 from web.redirects import safe_local_path
 from workflows.cases.models import Case, CaseState
+from workflows.joint.operations import REQUIRED_PER_YEAR, held_or_planned
 from workflows.models import (
     ActionPlan,
     DialogState,
@@ -99,6 +100,9 @@ def start():
         if roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL, Role.BESTALLARE, Role.GRANSKARE}
         else []
     )
+    joint_have = None
+    if Role.BESTALLARE in roles:  # the purchaser's own duty: two joint dialogs a year (§7.1.2)
+        joint_have = held_or_planned(db, dt.date.today().year)
     user_count = None
     if Role.ADMIN in roles:
         user_count = db.scalar(sa.select(sa.func.count()).where(User.active.is_(True)))
@@ -119,6 +123,8 @@ def start():
         checklist_progress=checklist_progress,
         today=dt.date.today(),
         is_reviewer=bool(roles & {Role.BESTALLARE, Role.GRANSKARE}),
+        joint_have=joint_have,
+        joint_required=REQUIRED_PER_YEAR,
     )
 
 
