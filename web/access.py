@@ -83,6 +83,10 @@ ROUTE_ACCESS: dict[str, Access] = {
     "dialogs.show": Access(roles=UNIT_AND_REVIEWERS),
     "dialogs.act": Access(roles=UNIT_AND_REVIEWERS),
     "dialogs.dispose": roles(Role.BESTALLARE),
+    "dialogs.upload": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.download": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.remove_file": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.link_checklist": roles(Role.BESTALLARE, Role.GRANSKARE),
     "plans.index": Access(roles=UNIT_AND_REVIEWERS),
     "plans.new": roles(Role.BESTALLARE),
     "plans.show": Access(roles=UNIT_AND_REVIEWERS),
@@ -101,6 +105,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "sanctions.act": Access(roles=UNIT_AND_REVIEWERS),
     "sanctions.letter": Access(roles=UNIT_AND_REVIEWERS),
     "sanctions.ivo": roles(Role.BESTALLARE, Role.GRANSKARE),
+    "sanctions.ivo_decision": roles(Role.BESTALLARE),
     "cases.index": Access(roles=UNIT_AND_REVIEWERS),
     "cases.new": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
     "cases.show": Access(roles=UNIT_AND_REVIEWERS),
@@ -197,6 +202,16 @@ def _case(case_id: int) -> Unit | None:
     return case.unit
 
 
+def _finding(finding_id: int) -> Unit | None:
+    from checklists.rounds import Finding
+
+    finding = get_db().get(Finding, finding_id)
+    if finding is None:
+        return None
+    g.finding = finding
+    return finding.unit
+
+
 def _arende(arende_id: int) -> Unit | None:
     from workflows.cases.models import Case
 
@@ -217,6 +232,7 @@ UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
     "plan_id": _plan,
     "case_id": _case,
     "arende_id": _arende,
+    "finding_id": _finding,
 }
 
 

@@ -19,6 +19,7 @@ from web.i18n import LANGUAGES
 from web.main import bp
 from web.redirects import safe_local_path
 from workflows.cases.models import Case, CaseState
+from workflows.fast_route import fast_route
 from workflows.models import (
     ActionPlan,
     DialogState,
@@ -99,6 +100,8 @@ def start():
         if roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL, Role.BESTALLARE, Role.GRANSKARE}
         else []
     )
+    # The beställare's fast route (§7.1.3): patient-safety findings without an IVO decision.
+    fast = fast_route(db, undecided_only=True) if Role.BESTALLARE in roles else []
     user_count = None
     if Role.ADMIN in roles:
         user_count = db.scalar(sa.select(sa.func.count()).where(User.active.is_(True)))
@@ -113,6 +116,7 @@ def start():
         roles=roles,
         is_unit_user=bool(roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL}),
         waiting=waiting,
+        fast=fast,
         tasks=tasks,
         reminders=reminders,
         to_review=to_review,
