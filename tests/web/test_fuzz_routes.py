@@ -47,7 +47,12 @@ from workflows import sanction as sc
 from workflows.cases import types as case_types
 from workflows.cases.machine import CASE
 from workflows.cases.models import CaseKind, CaseState
-from workflows.models import ActionMeasure, DialogFinding, PlanEvidenceFile
+from workflows.models import (
+    ActionMeasure,
+    DialogFinding,
+    DialogMaterialFile,
+    PlanEvidenceFile,
+)
 
 EXAMPLES = int(os.environ.get("HALSOVAL_FUZZ_EXAMPLES", "10"))
 ANON = "anonymous"
@@ -145,6 +150,7 @@ EXTRA_FIELDS = {
     "plans.new": ["unit", "finding"],
     "sanctions.new": ["unit", "plan", "finding", "diarienummer"],
     "plans.upload": ["file"],
+    "dialogs.upload": ["file"],
     "sanctions.ivo": ["unit", "finding"],
     "checklists.section": ["action", "item"],
     "checklists.review_section": ["action"],
@@ -247,6 +253,14 @@ def world(world_connection, tmp_path_factory):
     if entry is None:
         entry = DialogFinding(dialog=dialog, finding=finding)
         db.add(entry)
+    material = DialogMaterialFile(
+        dialog=dialog,
+        sha256=store.put(b"material"),
+        filename="m.txt",
+        media_type="text/plain",
+        size=8,
+    )
+    db.add(material)
     plan = ap.request_action_plan(
         db,
         bo,
@@ -301,6 +315,7 @@ def world(world_connection, tmp_path_factory):
         finding_id=finding.id,
         dialog_id=dialog.id,
         entry_id=entry.id,
+        material_id=material.id,
         plan_id=plan.id,
         measure_id=measure.id,
         plan_file_id=plan_file.id,
@@ -496,6 +511,8 @@ def _path_values(world) -> dict:
         "file_id": [world["file_id"]],
         "dialog_id": [world["dialog_id"]],
         "entry_id": [world["entry_id"]],
+        "finding_id": [world["finding_id"]],
+        "material_id": [world["material_id"]],
         "plan_id": [world["plan_id"]],
         "measure_id": [world["measure_id"]],
         "plan_file_id": [world["plan_file_id"]],
@@ -583,7 +600,19 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
         "checklists.upload": {"file": ""},
         "cases.upload": {"document_kind": "application", "file": ""},
         "dialogs.new": unit | {"title": "Dialog"},
-        "dialogs.dispose": {"disposition": "action_plan", "note": "Plan behövs."},
+        "dialogs.dispose": {
+            "disposition": "sanction_case",
+            "note": "Ärende behövs.",
+            "diarienummer": "RS 2025/8",
+        },
+        "dialogs.upload": {"file": ""},
+        "dialogs.link_checklist": {"checklist": str(world.get("checklist_id", ""))},
+        "sanctions.ivo_decision": {
+            "referred": "yes",
+            "referred_on": dt.date.today().isoformat(),
+            "reference": "IVO 3.5.1-2025",
+            "reason": "",
+        },
         "plans.new": unit
         | {
             "title": "Plan",
@@ -634,6 +663,9 @@ def _state_setup(endpoint: str, world, args: dict, choose) -> list[tuple[str, in
         return [(table, world[arg], choose(states).value)]
     if endpoint == "dialogs.dispose":
         states = [dl.DialogState.MEETING_BOOKED, dl.DialogState.MEETING_HELD]
+        return [("follow_up_dialogs", world["dialog_id"], choose(states).value)]
+    if endpoint in ("dialogs.upload", "dialogs.remove_file", "dialogs.link_checklist"):
+        states = [dl.DialogState.MATERIAL_REQUESTED, dl.DialogState.UNDER_REVIEW]
         return [("follow_up_dialogs", world["dialog_id"], choose(states).value)]
     if endpoint.startswith("plans.") and "plan_id" in args:
         states = [ap.P.REQUESTED, ap.P.SUBMITTED, ap.P.RETURNED, ap.P.APPROVED]
@@ -690,7 +722,7 @@ def test_the_fuzzer_knows_every_parameter():
     known = (
         set(QUERY)
         | {n for names in EXTRA_FIELDS.values() for n in names}
-        | {"csrf_token", "viewport"}
+        | {"csrf_token", "viewport", "author", "generator"}  # <meta name=…>, not fields
     )
     for form in TRIGGER_FORMS.values():
         known |= set(form)
