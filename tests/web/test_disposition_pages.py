@@ -214,3 +214,18 @@ def test_the_fast_route_on_the_unit_page_and_the_start_page(app, db, people):
     )
     assert yes.status_code == 302
     assert "Anmäld till IVO" in bo.get("/enheter/byske").get_data(as_text=True)
+
+
+def test_the_help_pages_diagrams_still_render_from_the_machines(app, people):
+    """The dialog's close guard now counts the pending findings too; its picture and the plan
+    and sanction machines' still come from the machines themselves."""
+    from workflows import action_plan as ap
+    from workflows import sanction as sc
+
+    page = client_for(app, "bo").get("/hjalp/flodesscheman")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for workflow in (wf.DIALOG, ap.ACTION_PLAN, sc.SANCTION):
+        for label in workflow.state_labels.values():
+            assert label in html, label
+    assert "every_finding_disposed" in wf.DIALOG.diagram()

@@ -5,6 +5,8 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audit.models import Role, Unit
 from audit.trail import AuditEvent, verify
@@ -416,3 +418,62 @@ def test_a_case_resting_on_a_plan_for_a_patient_safety_finding_is_on_the_fast_ro
     assert fr.case_is_patient_safety(db, case)
     plain = sc.open_case(db, people["bo"], unit(db), title="S", grounds="G", diarienummer="RS 1/2")
     assert not fr.case_is_patient_safety(db, plain)
+
+
+STEP = st.tuples(
+    st.sampled_from(["dispose", "dispose", "withdraw"]),
+    st.integers(0, 1),
+    st.sampled_from(list(D)),
+    st.booleans(),
+)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(STEP, max_size=8))
+def test_random_dispositions_never_orphan_what_they_opened(db, people, steps):
+    """Whatever is chosen, in whatever order, with plans and cases withdrawn in between: every
+    plan or case the dialog opened that still stands is linked from a row whose disposition
+    names it; a refusal changes nothing; the chain verifies."""
+    dialog = wf.open_dialog(db, people["bo"], unit(db), "D")
+    walk_to(db, people, dialog, S.MEETING_HELD)
+    findings = [make_finding(db, n=n) for n in (0, 1)]
+    for action, index, disposition, with_number in steps:
+        finding = findings[index]
+        events = count(db, AuditEvent)
+        entry = db.scalar(
+            sa.select(DialogFinding).where(
+                DialogFinding.dialog_id == dialog.id, DialogFinding.finding_id == finding.id
+            )
+        )
+        before = entry.disposition if entry else None
+        try:
+            if action == "withdraw":
+                if entry is None or (entry.action_plan is None and entry.sanction_case is None):
+                    continue
+                row = entry.action_plan or entry.sanction_case
+                machine = ap.ACTION_PLAN if entry.action_plan else sc.SANCTION
+                machine.fire(db, people["bo"], row, "withdraw", reason="Ändrad bedömning.")
+            else:
+                data = {"diarienummer": "RS 2025/60"} if with_number else {}
+                wf.set_disposition(db, people["bo"], dialog, finding, disposition, data=data)
+        except WorkflowError:
+            assert count(db, AuditEvent) == events
+            if entry is not None:
+                db.refresh(entry)
+                assert entry.disposition == before
+        entries = db.scalars(sa.select(DialogFinding).where(DialogFinding.dialog_id == dialog.id))
+        linked = {}
+        for e in entries:
+            if e.action_plan and e.action_plan.status != PlanState.WITHDRAWN:
+                assert e.disposition == D.ACTION_PLAN
+                linked[("plan", e.action_plan.id)] = e
+            if e.sanction_case and e.sanction_case.status != SanctionState.WITHDRAWN:
+                assert e.disposition == D.SANCTION_CASE
+                linked[("case", e.sanction_case.id)] = e
+        for plan in db.scalars(sa.select(ActionPlan).where(ActionPlan.dialog_id == dialog.id)):
+            assert plan.status == PlanState.WITHDRAWN or ("plan", plan.id) in linked
+        for case in db.scalars(sa.select(SanctionCase).where(SanctionCase.dialog_id == dialog.id)):
+            assert case.status == SanctionState.WITHDRAWN or ("case", case.id) in linked
+    assert verify(db).ok
