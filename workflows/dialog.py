@@ -276,11 +276,19 @@ def open_dialog(
 
 
 def _handled():
-    """The findings some uncancelled dialog already discusses."""
+    """The findings some uncancelled dialog already discusses, and those whose disposition
+    opened a plan or case in any dialog (a cancelled dialog's plan still stands: the finding
+    is not offered again as if nothing had been decided)."""
     return (
         sa.select(DialogFinding.finding_id)
         .join(FollowUpDialog, FollowUpDialog.id == DialogFinding.dialog_id)
-        .where(FollowUpDialog.status != S.CANCELLED)
+        .where(
+            sa.or_(
+                FollowUpDialog.status != S.CANCELLED,
+                DialogFinding.action_plan_id.is_not(None),
+                DialogFinding.sanction_case_id.is_not(None),
+            )
+        )
     )
 
 

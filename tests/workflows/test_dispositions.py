@@ -137,6 +137,16 @@ def test_a_finding_another_open_dialog_discusses_is_not_taken_over(db, people):
     assert [d.finding.id for d in wf.dialog_findings(db, first)] == [finding.id]
 
 
+def test_a_cancelled_dialogs_finding_comes_back_unless_its_disposition_opened_something(db, people):
+    opened, plain = make_finding(db, n=0), make_finding(db, n=1)
+    dialog = meeting_dialog(db, people)
+    wf.set_disposition(db, people["bo"], dialog, opened, D.ACTION_PLAN)
+    wf.set_disposition(db, people["bo"], dialog, plain, D.REMARK)
+    fire(db, people, dialog, "cancel")
+    again = wf.open_dialog(db, people["bo"], unit(db), "Ny dialog")
+    assert [d.finding.id for d in wf.dialog_findings(db, again)] == [plain.id]
+
+
 def test_the_list_is_set_based(db, people):
     for n in range(4):
         make_finding(db, n=n)

@@ -70,10 +70,9 @@ def _page(dialog, *, errors=None, posted=None, status=200):
 
     db = get_db()
     findings = wf.dialog_findings(db, dialog)
+    listed = {d.finding.id for d in findings}
     ivo = {
-        e.finding.id: e
-        for e in fast_route(db, unit_id=dialog.unit_id)
-        if any(d.finding.id == e.finding.id for d in findings)
+        e.finding.id: e for e in fast_route(db, unit_id=dialog.unit_id) if e.finding.id in listed
     }
     events = timeline("follow_up_dialog", dialog.id)
     checklists = db.execute(
