@@ -487,3 +487,18 @@ def test_random_dispositions_never_orphan_what_they_opened(db, people, steps):
         for case in db.scalars(sa.select(SanctionCase).where(SanctionCase.dialog_id == dialog.id)):
             assert case.status == SanctionState.WITHDRAWN or ("case", case.id) in linked
     assert verify(db).ok
+
+
+def test_the_evidence_gc_keeps_dialog_material_and_removes_only_orphans(db, people, tmp_path):
+    from checklists.evidence import collect_garbage
+
+    store = EvidenceStore(tmp_path)
+    dialog = wf.open_dialog(db, people["bo"], unit(db), "D")
+    fire(db, people, dialog, "request_material")
+    row = wf.add_material(db, people["vc"], dialog, *_file(), store)
+    db.commit()  # moves the staged file into the store
+    orphan = store.put(b"ingen rad pekar hit")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    report = collect_garbage(db, store, delete=True, now=later)
+    assert report.orphans == [orphan]
+    assert store.exists(row.sha256) and not store.exists(orphan)
