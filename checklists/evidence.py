@@ -1091,6 +1091,30 @@ def _discard_staged(session: Session, transaction) -> None:
         store.discard(staged)
 
 
+# --- Accepting a checked upload ----------------------------------------------------------
+
+
+def accept_upload(
+    session: Session, store: EvidenceStore, checked: CheckedFile, data: bytes
+) -> dict:
+    """The one path from a checked upload (:func:`check_upload`) to a stored file, for every
+    table that keeps uploads (checklist evidence, a plan's report, ärende documents, dialog
+    material): refused with :class:`EvidenceError` when any text of the file holds a
+    personnummer (:func:`personal_data_refusal`), else staged and moved into ``store`` when
+    ``session`` commits (:func:`store_after_commit`). Returns the row's file fields."""
+    refusal = personal_data_refusal(checked)
+    if refusal:
+        raise EvidenceError(refusal)
+    staged = store.stage(data)
+    store_after_commit(session, store, staged)
+    return {
+        "sha256": staged.sha256,
+        "filename": checked.filename,
+        "media_type": checked.media_type,
+        "size": checked.size,
+    }
+
+
 # --- Garbage collection ----------------------------------------------------------------------
 
 GC_MIN_AGE = dt.timedelta(hours=1)

@@ -60,6 +60,8 @@ NOT_FREE_TEXT = {
     "plan_evidence_files.media_type": "one of the allowed media types",
     "reminders.entity_type": "a table-like name set by the code",
     "reminders.kind": "upcoming | overdue",
+    "dialog_material_files.sha256": "SHA-256 of the stored file",
+    "dialog_material_files.media_type": "one of the allowed media types",
     "case_documents.sha256": "SHA-256 of the stored file",
     "case_documents.media_type": "one of the allowed media types",
     "patient_safety_reports.sha256": "SHA-256 of the stored file",

@@ -94,6 +94,10 @@ ROUTE_ACCESS: dict[str, Access] = {
     "joint.add_follow_up": roles(Role.BESTALLARE),
     "joint.make_finding": roles(Role.BESTALLARE),
     "joint.resolve_follow_up": roles(Role.BESTALLARE),
+    "dialogs.upload": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.download": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.remove_file": Access(roles=UNIT_AND_REVIEWERS),
+    "dialogs.link_checklist": roles(Role.BESTALLARE, Role.GRANSKARE),
     "plans.index": Access(roles=UNIT_AND_REVIEWERS),
     "plans.new": roles(Role.BESTALLARE),
     "plans.show": Access(roles=UNIT_AND_REVIEWERS),
@@ -123,6 +127,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "reviews.upload": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
     "reviews.download": Access(roles=UNIT_AND_REVIEWERS),
     "reviews.remove_file": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
+    "sanctions.ivo_decision": roles(Role.BESTALLARE),
     "cases.index": Access(roles=UNIT_AND_REVIEWERS),
     "cases.new": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
     "cases.show": Access(roles=UNIT_AND_REVIEWERS),
@@ -227,6 +232,16 @@ def _case(case_id: int) -> Unit | None:
     return case.unit
 
 
+def _finding(finding_id: int) -> Unit | None:
+    from checklists.rounds import Finding
+
+    finding = get_db().get(Finding, finding_id)
+    if finding is None:
+        return None
+    g.finding = finding
+    return finding.unit
+
+
 def _arende(arende_id: int) -> Unit | None:
     from workflows.cases.models import Case
 
@@ -258,6 +273,7 @@ UNIT_RESOLVERS: dict[str, Callable[[str], Unit | None]] = {
     "case_id": _case,
     "arende_id": _arende,
     "review_id": _review,
+    "finding_id": _finding,
 }
 
 

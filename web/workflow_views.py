@@ -155,6 +155,23 @@ def fire_from_form(
     return redirect(url_for(endpoint, **url_args))
 
 
+def read_upload(field: str = "file"):
+    """The uploaded file of ``field``, read (at most one byte over the size limit) and checked
+    by :func:`checklists.evidence.check_upload`: ``(checked, data)``, or
+    :class:`~checklists.evidence.EvidenceError` with a Swedish message (no file chosen, wrong
+    kind, too large). Every upload form reads its file here; the operation then stores it
+    through :func:`checklists.evidence.accept_upload` (the personnummer guard)."""
+    from flask import current_app
+
+    from checklists.evidence import EvidenceError, check_upload
+
+    upload = request.files.get(field)
+    if upload is None or not upload.filename:
+        raise EvidenceError(_("Choose a file to upload."))
+    data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+    return check_upload(upload.filename, data), data
+
+
 def send_stored(store, row):
     """Send an uploaded file (underlag, handling) from ``store`` as a download: its stored
     name and media type, never cached; a file missing from the store is a 404."""

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from audit.db import utcnow
 from audit.models import Role, Unit, User
 from audit.trail import Actor, record
-from checklists.evidence import personal_data_refusal, store_after_commit
+from checklists.evidence import EvidenceError, accept_upload
 from checklists.rounds import Finding
 from workflows.engine import Trigger, Workflow, WorkflowError
 from workflows.models import (
@@ -481,19 +481,11 @@ def add_report_file(
     showing what was done, refused with a personnummer anywhere in it, like checklist
     evidence; the bytes reach the store when the transaction commits."""
     _require_unit_editor(user, plan, (P.APPROVED,))
-    refusal = personal_data_refusal(checked)
-    if refusal:
-        raise WorkflowError(refusal, guard="file")
-    staged = store.stage(data)
-    store_after_commit(session, store, staged)
-    evidence = PlanEvidenceFile(
-        plan=plan,
-        sha256=staged.sha256,
-        filename=checked.filename,
-        media_type=checked.media_type,
-        size=checked.size,
-        uploaded_by_id=user.id,
-    )
+    try:
+        stored = accept_upload(session, store, checked, data)
+    except EvidenceError as exc:
+        raise WorkflowError(str(exc), guard="file") from None
+    evidence = PlanEvidenceFile(plan=plan, **stored, uploaded_by_id=user.id)
     session.add(evidence)
     session.flush()
     record(

@@ -70,6 +70,9 @@ class FollowUpDialog(Base):
     findings: Mapped[list[DialogFinding]] = relationship(
         back_populates="dialog", cascade="all, delete-orphan", order_by="DialogFinding.id"
     )
+    files: Mapped[list[DialogMaterialFile]] = relationship(
+        back_populates="dialog", order_by="DialogMaterialFile.id"
+    )
 
 
 class DialogParticipant(Base):
@@ -98,9 +101,38 @@ class DialogFinding(Base):
     finding_id: Mapped[int] = mapped_column(sa.ForeignKey("findings.id"), index=True)
     disposition: Mapped[Disposition | None] = mapped_column(enum_column(Disposition, "disposition"))
     note: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Anteckning"))
+    # What the disposition opened (workflows.dialog.OPENERS): the action plan or the sanction
+    # case, linked both ways (the plan's dialog_id and findings, the case's dialog_id and
+    # grounds point back).
+    action_plan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("action_plans.id"), index=True)
+    sanction_case_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sanction_cases.id"), index=True
+    )
 
     dialog: Mapped[FollowUpDialog] = relationship(back_populates="findings")
     finding: Mapped[Finding] = relationship()
+    action_plan: Mapped[ActionPlan | None] = relationship()
+    sanction_case: Mapped[SanctionCase | None] = relationship()
+
+
+class DialogMaterialFile(Base):
+    """Underlag till uppföljningsdialogen (§7: "Hälsocentralen ska förse Beställaren med
+    efterfrågat uppföljningsunderlag"): a file checked like checklist evidence, personnummer
+    refused, kept in the same content store by SHA-256."""
+
+    __tablename__ = "dialog_material_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int] = mapped_column(sa.ForeignKey("follow_up_dialogs.id"), index=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True, info={"evidence_store": True})
+    filename: Mapped[str] = mapped_column(sa.String(255), info=personal_text("Filnamn"))
+    media_type: Mapped[str] = mapped_column(sa.String(120))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    dialog: Mapped[FollowUpDialog] = relationship(back_populates="files")
 
 
 class PlanState(enum.StrEnum):
@@ -145,6 +177,7 @@ class ActionPlan(Base):
     withdraw_reason: Mapped[str | None] = mapped_column(sa.Text, info=personal_text("Skäl"))
 
     unit: Mapped[Unit] = relationship()
+    dialog: Mapped[FollowUpDialog | None] = relationship()
     files: Mapped[list[PlanEvidenceFile]] = relationship(
         back_populates="plan", order_by="PlanEvidenceFile.id"
     )
@@ -331,8 +364,11 @@ class SanctionCase(Base):
     four_eyes_reason: Mapped[str | None] = mapped_column(
         sa.Text, info=personal_text("Skäl till undantag från fyraögonsprincipen")
     )
+    # The follow-up dialog whose disposition opened the case (workflows.dialog.OPENERS).
+    dialog_id: Mapped[int | None] = mapped_column(sa.ForeignKey("follow_up_dialogs.id"))
 
     unit: Mapped[Unit] = relationship()
+    dialog: Mapped[FollowUpDialog | None] = relationship()
     ground_findings: Mapped[list[SanctionGround]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="SanctionGround.id"
     )
@@ -354,7 +390,9 @@ class SanctionGround(Base):
 
 
 class IvoReferral(Base):
-    """Anmälan till IVO (Inspektionen för vård och omsorg) in a matter of patient safety."""
+    """Anmälan till IVO (Inspektionen för vård och omsorg) in a matter of patient safety, or
+    — for a patient-safety finding on the fast route (§7.1.3) — the beställare's recorded
+    decision not to refer it, with the reason (``referred`` false, ``reason`` set)."""
 
     __tablename__ = "ivo_referrals"
 
@@ -362,9 +400,13 @@ class IvoReferral(Base):
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("findings.id"))
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sanction_cases.id"))
-    referred_on: Mapped[dt.date]
-    reference: Mapped[str] = mapped_column(
+    referred: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    referred_on: Mapped[dt.date | None]
+    reference: Mapped[str | None] = mapped_column(
         sa.String(100), info=personal_text("IVO:s diarienummer eller referens")
+    )
+    reason: Mapped[str | None] = mapped_column(
+        sa.Text, info=personal_text("Skäl att inte anmäla till IVO")
     )
     referred_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -23,7 +23,7 @@ from audit.models import User
 from audit.trail import Actor, record
 from checklists import answers
 from checklists.answers import AnswerError, Status
-from checklists.evidence import personal_data_refusal, store_after_commit
+from checklists.evidence import EvidenceError, accept_upload
 from checklists.models import AnswerType, Recurrence, Requirement
 from checklists.operations.common import (
     EDITABLE_STATUSES,
@@ -344,22 +344,14 @@ def add_evidence(
     is refused before anything is stored."""
     checklist = item.checklist
     _require_editable(user, checklist, "Du kan inte lämna underlag till den här checklistan.")
-    refusal = personal_data_refusal(checked)
-    if refusal:
-        raise ChecklistError(refusal)
     # The bytes reach the content store only when this transaction commits (a failed commit
-    # leaves no file behind); see checklists.evidence.store_after_commit.
-    staged = store.stage(data)
-    store_after_commit(session, store, staged)
-    sha256 = staged.sha256
-    evidence = EvidenceFile(
-        item=item,
-        sha256=sha256,
-        filename=checked.filename,
-        media_type=checked.media_type,
-        size=checked.size,
-        uploaded_by_id=user.id,
-    )
+    # leaves no file behind); see checklists.evidence.accept_upload.
+    try:
+        stored = accept_upload(session, store, checked, data)
+    except EvidenceError as exc:
+        raise ChecklistError(str(exc)) from None
+    sha256 = stored["sha256"]
+    evidence = EvidenceFile(item=item, **stored, uploaded_by_id=user.id)
     session.add(evidence)
     session.flush()
     _bump_version(session, item)

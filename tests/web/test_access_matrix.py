@@ -176,6 +176,30 @@ MATRIX = {
         {ANON: LOGIN, **ONLY_PURCHASER},
         404,
     ),
+    "dialogs.upload": (
+        "POST",
+        "/dialoger/{did}/underlag",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        422,
+    ),  # no file: the dialog page with the refusal beside the field
+    "dialogs.download": (
+        "GET",
+        "/dialoger/{did}/underlag/999",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,
+    ),
+    "dialogs.remove_file": (
+        "POST",
+        "/dialoger/{did}/underlag/999/ta-bort",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,
+    ),
+    "dialogs.link_checklist": (
+        "POST",
+        "/dialoger/{did}/checklista",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        302,
+    ),  # no checklist chosen: none linked, back to the dialog
     "plans.index": ("GET", "/atgardsplaner/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
     "plans.new": (
         "POST",
@@ -308,6 +332,12 @@ MATRIX = {
         {ANON: LOGIN, **NOT_UNIT},
         404,
     ),
+    "sanctions.ivo_decision": (
+        "POST",
+        "/sanktioner/ivo/iakttagelser/999999",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r != Role.BESTALLARE}},
+        404,
+    ),  # no such finding
     "cases.index": ("GET", "/arenden/", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
     "cases.new": ("GET", "/arenden/ny/own/listningsstopp", {ANON: LOGIN, **NOT_UNIT}, OK),
     "cases.show": ("GET", "/arenden/{aid}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),

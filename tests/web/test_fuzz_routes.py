@@ -50,7 +50,12 @@ from workflows.cases.models import CaseKind, CaseState
 from workflows.joint import machine as jm
 from workflows.joint import operations as jo
 from workflows.joint.models import JointDialogAttendance, JointFollowUp
-from workflows.models import ActionMeasure, DialogFinding, PlanEvidenceFile
+from workflows.models import (
+    ActionMeasure,
+    DialogFinding,
+    DialogMaterialFile,
+    PlanEvidenceFile,
+)
 from workflows.reviews.machine import REVIEW
 from workflows.reviews.models import ReviewState
 
@@ -155,6 +160,7 @@ EXTRA_FIELDS = {
     "plans.new": ["unit", "finding"],
     "sanctions.new": ["unit", "plan", "finding", "diarienummer"],
     "plans.upload": ["file"],
+    "dialogs.upload": ["file"],
     "sanctions.ivo": ["unit", "finding"],
     "checklists.section": ["action", "item"],
     "checklists.review_section": ["action"],
@@ -260,6 +266,14 @@ def world(world_connection, tmp_path_factory):
     if entry is None:
         entry = DialogFinding(dialog=dialog, finding=finding)
         db.add(entry)
+    material = DialogMaterialFile(
+        dialog=dialog,
+        sha256=store.put(b"material"),
+        filename="m.txt",
+        media_type="text/plain",
+        size=8,
+    )
+    db.add(material)
     plan = ap.request_action_plan(
         db,
         bo,
@@ -322,6 +336,7 @@ def world(world_connection, tmp_path_factory):
         finding_id=finding.id,
         dialog_id=dialog.id,
         entry_id=entry.id,
+        material_id=material.id,
         plan_id=plan.id,
         measure_id=measure.id,
         plan_file_id=plan_file.id,
@@ -558,6 +573,8 @@ def _path_values(world) -> dict:
         "file_id": [world["file_id"]],
         "dialog_id": [world["dialog_id"]],
         "entry_id": [world["entry_id"]],
+        "finding_id": [world["finding_id"]],
+        "material_id": [world["material_id"]],
         "plan_id": [world["plan_id"]],
         "measure_id": [world["measure_id"]],
         "plan_file_id": [world["plan_file_id"]],
@@ -673,7 +690,19 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
             "statement": "Brist.",
         },
         "joint.resolve_follow_up": {"note": "Klart."},
-        "dialogs.dispose": {"disposition": "action_plan", "note": "Plan behövs."},
+        "dialogs.dispose": {
+            "disposition": "sanction_case",
+            "note": "Ärende behövs.",
+            "diarienummer": "RS 2025/8",
+        },
+        "dialogs.upload": {"file": ""},
+        "dialogs.link_checklist": {"checklist": str(world.get("checklist_id", ""))},
+        "sanctions.ivo_decision": {
+            "referred": "yes",
+            "referred_on": dt.date.today().isoformat(),
+            "reference": "IVO 3.5.1-2025",
+            "reason": "",
+        },
         "plans.new": unit
         | {
             "title": "Plan",
@@ -747,6 +776,9 @@ def _state_setup(endpoint: str, world, args: dict, choose) -> list[tuple[str, in
     if endpoint == "dialogs.dispose":
         states = [dl.DialogState.MEETING_BOOKED, dl.DialogState.MEETING_HELD]
         return [("follow_up_dialogs", world["dialog_id"], choose(states).value)]
+    if endpoint in ("dialogs.upload", "dialogs.remove_file", "dialogs.link_checklist"):
+        states = [dl.DialogState.MATERIAL_REQUESTED, dl.DialogState.UNDER_REVIEW]
+        return [("follow_up_dialogs", world["dialog_id"], choose(states).value)]
     if endpoint.startswith("plans.") and "plan_id" in args:
         states = [ap.P.REQUESTED, ap.P.SUBMITTED, ap.P.RETURNED, ap.P.APPROVED]
         return [("action_plans", world["plan_id"], choose(states).value)]
@@ -805,7 +837,7 @@ def test_the_fuzzer_knows_every_parameter():
     known = (
         set(QUERY)
         | {n for names in EXTRA_FIELDS.values() for n in names}
-        | {"csrf_token", "viewport", "author", "generator"}  # <meta name=…>, not parameters
+        | {"csrf_token", "viewport", "author", "generator"}  # <meta name=…>, not fields
     )
     for form in TRIGGER_FORMS.values():
         known |= set(form)

@@ -349,6 +349,12 @@ def test_the_dialogs_disposition_opens_a_review_with_the_finding(db, people):
     dl.set_disposition(db, people["bo"], dialog, entry, Disposition.IN_DEPTH_REVIEW, None)
     assert db.scalar(sa.select(sa.func.count()).select_from(InDepthReview)) == 1
     assert ops.open_review_from_finding(db, finding, people["bo"]) == review
+    # While the review is open the disposition cannot change; once cancelled, it can.
+    with pytest.raises(WorkflowError, match="fördjupningen"):
+        dl.set_disposition(db, people["bo"], dialog, entry, Disposition.NO_ACTION, None)
+    REVIEW.fire(db, people["bo"], review, "cancel_review", reason="Hanteras i dialogen.")
+    dl.set_disposition(db, people["bo"], dialog, entry, Disposition.NO_ACTION, None)
+    assert entry.disposition == Disposition.NO_ACTION
 
 
 def test_the_deadline_scan_reminds_of_the_material(db, people):

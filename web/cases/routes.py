@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from audit.access import restrict_to_visible
 from audit.models import Role, Unit
-from checklists.evidence import EvidenceError, EvidenceStore, check_upload
+from checklists.evidence import EvidenceError, EvidenceStore
 from web.cases import bp
 from web.cases.forms import details_form, document_form, entry_from, form_data
 from web.database import get_db
@@ -34,6 +34,7 @@ from web.workflow_views import (
     fire_from_form,
     parse_date,
     parse_int,
+    read_upload,
     refusal,
     send_stored,
     timeline,
@@ -345,24 +346,13 @@ def upload(arende_id):
             abort(400)
         error = _("Choose which document the file is.")
     else:
-        upload_file = request.files.get("file")
-        if upload_file is None or not upload_file.filename:
-            error = _("Choose a file to upload.")
-        else:
-            data = upload_file.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
-            try:
-                checked = check_upload(upload_file.filename, data)
-                co.add_document(
-                    get_db(),
-                    current_user,
-                    case,
-                    form.document_kind.data,
-                    checked,
-                    data,
-                    case_store(),
-                )
-            except (EvidenceError, *REFUSED) as exc:
-                error = str(exc)
+        try:
+            checked, data = read_upload()
+            co.add_document(
+                get_db(), current_user, case, form.document_kind.data, checked, data, case_store()
+            )
+        except (EvidenceError, *REFUSED) as exc:
+            error = str(exc)
     if error:
         get_db().rollback()
         return _page(get_db().get(Case, case.id), upload_errors={"file": error}, status=422)

@@ -37,7 +37,7 @@ from audit.text import TextRefused
 from checklists import answers
 from checklists import operations as ops
 from checklists.answers import Status
-from checklists.evidence import EvidenceError, EvidenceStore, check_upload
+from checklists.evidence import EvidenceError, EvidenceStore
 from checklists.models import AnswerType
 from checklists.rounds import ChecklistItem, ChecklistStatus
 from checklists.sections import UNIT_FILTERS, Filter, counts, section_of, task_list
@@ -46,7 +46,7 @@ from web.checklists import bp
 from web.checklists.forms import field_name, item_form, loaded_version, raw_answer
 from web.database import get_db, writes_late
 from web.negotiation import wants_json
-from web.workflow_views import send_stored
+from web.workflow_views import read_upload, send_stored
 
 
 def evidence_store() -> EvidenceStore:
@@ -380,18 +380,13 @@ def upload(checklist_id, item_id):
     checklist = g.checklist
     db = get_db()
     item = _item_or_404(checklist, item_id)
-    upload_file = request.files.get("file")
     error = None
     checked = None
-    if upload_file is None or not upload_file.filename:
-        error = _("Choose a file to upload.")
-    else:
-        data = upload_file.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
-        try:
-            checked = check_upload(upload_file.filename, data)
-            ops.add_evidence(db, current_user, item, checked, data, evidence_store())
-        except (EvidenceError, ops.ChecklistError, TextRefused) as exc:
-            error = str(exc)
+    try:
+        checked, data = read_upload()
+        ops.add_evidence(db, current_user, item, checked, data, evidence_store())
+    except (EvidenceError, ops.ChecklistError, TextRefused) as exc:
+        error = str(exc)
     if wants_json():
         if error:
             return jsonify(ok=False, errors={f"file-{item.id}": error}), 422

@@ -13,7 +13,9 @@ from sqlalchemy.orm import selectinload
 
 from audit.access import restrict_to_visible
 from audit.models import Role, Unit
-from checklists.rounds import Finding
+from checklists.evidence import EvidenceError
+from checklists.rounds import Checklist, Round
+from web.checklists.routes import evidence_store
 from web.database import get_db
 from web.dialogs import bp
 from web.forms import BaseForm
@@ -22,14 +24,19 @@ from web.workflow_views import (
     fire_from_form,
     parse_date,
     parse_datetime,
+    parse_int,
+    read_upload,
     refusal,
     refuse_on_unit_page,
+    send_stored,
     timeline,
     unit_from_form,
 )
 from workflows import dialog as wf
+from workflows.action_plan import STATE_LABELS as PLAN_LABELS
 from workflows.engine import WorkflowError
-from workflows.models import DialogFinding, DialogState, Disposition, FollowUpDialog
+from workflows.models import DialogMaterialFile, DialogState, Disposition, FollowUpDialog
+from workflows.sanction import STATE_LABELS as CASE_LABELS
 
 ROLE_TITLES = ["verksamhetschef", "medicinskt ansvarig", "beställare", "granskare", "annan"]
 PARTICIPANT_ROWS = 5
@@ -59,21 +66,31 @@ def new():
 
 
 def _page(dialog, *, errors=None, posted=None, status=200):
+    from workflows.fast_route import fast_route
+
     db = get_db()
-    findings = db.scalars(
-        sa.select(DialogFinding)
-        .where(DialogFinding.dialog_id == dialog.id)
-        .options(selectinload(DialogFinding.finding).selectinload(Finding.requirement))
-        .order_by(DialogFinding.id)
-    ).all()
+    findings = wf.dialog_findings(db, dialog)
+    listed = {d.finding.id for d in findings}
+    ivo = {
+        e.finding.id: e for e in fast_route(db, unit_id=dialog.unit_id) if e.finding.id in listed
+    }
     events = timeline("follow_up_dialog", dialog.id)
+    checklists = db.execute(
+        sa.select(Checklist, Round)
+        .join(Round, Round.id == Checklist.round_id)
+        .where(Checklist.unit_id == dialog.unit_id)
+        .order_by(Round.year.desc(), Round.id.desc())
+    ).all()
     return render_template(
         "dialogs/show.html",
         dialog=dialog,
         findings=findings,
+        ivo=ivo,
         timeline=events,
         actions=wf.DIALOG.available(dialog, current_user),
         labels=wf.STATE_LABELS,
+        plan_labels=PLAN_LABELS,
+        case_labels=CASE_LABELS,
         triggers=wf.DIALOG.triggers,
         errors=errors or {},
         posted=posted or {},
@@ -82,6 +99,12 @@ def _page(dialog, *, errors=None, posted=None, status=200):
         Disposition=Disposition,
         can_dispose=current_user.has_role(Role.BESTALLARE)
         and dialog.status in (DialogState.MEETING_BOOKED, DialogState.MEETING_HELD),
+        files=[f for f in dialog.files if f.removed_at is None],
+        can_upload=wf.can_handle_material(current_user, dialog),
+        checklist=wf.linked_checklist(db, dialog),
+        checklists=checklists,
+        can_link=current_user.has_role(Role.BESTALLARE, Role.GRANSKARE)
+        and dialog.status in wf.OPEN_STATES,
     ), status
 
 
@@ -130,37 +153,114 @@ def act(dialog_id, trigger):
     )
 
 
-@bp.route("/<int:dialog_id>/iakttagelser/<int:entry_id>", methods=["POST"])
-def dispose(dialog_id, entry_id):
+@bp.route("/<int:dialog_id>/iakttagelser/<int:finding_id>", methods=["POST"])
+def dispose(dialog_id, finding_id):
+    """Besluta hantering: the disposition, and the plan or case it names opened with it."""
     dialog = g.dialog
     if not BaseForm().validate_on_submit():
         abort(400)
-    entry = get_db().get(DialogFinding, entry_id)
-    if entry is None or entry.dialog_id != dialog.id:
-        abort(404)
+    form_key = f"finding_{finding_id}"
     try:
         disposition = Disposition(request.form.get("disposition", ""))
     except ValueError:
         disposition = None
     try:
         if disposition is None:
-            raise WorkflowError(_("Choose how to handle it."))
+            raise WorkflowError(_("Choose how to handle it."), guard="disposition")
         wf.set_disposition(
-            get_db(), current_user, dialog, entry, disposition, request.form.get("note")
+            get_db(),
+            current_user,
+            dialog,
+            g.finding,
+            disposition,
+            request.form.get("note"),
+            data={"diarienummer": request.form.get("diarienummer", "")},
         )
-    except (*REFUSED, ValueError) as exc:
-        if isinstance(exc, REFUSED):
-            message, status = refusal(exc, f"finding_{entry_id}")
-        else:
-            message, status = _("Choose how to handle it."), 409
+    except REFUSED as exc:
+        message, status = refusal(exc, form_key)
         get_db().rollback()
         return _page(
             get_db().get(FollowUpDialog, dialog.id),
-            errors={f"finding_{entry_id}": message},
+            errors={form_key: message},
             posted=request.form,
             status=status,
         )
-    return redirect(url_for("dialogs.show", dialog_id=dialog.id, _anchor=f"f-{entry_id}"))
+    return redirect(url_for("dialogs.show", dialog_id=dialog.id, _anchor=f"f-{finding_id}"))
+
+
+def _material_or_404(dialog, material_id) -> DialogMaterialFile:
+    row = get_db().get(DialogMaterialFile, material_id)
+    if row is None or row.dialog_id != dialog.id or row.removed_at is not None:
+        abort(404)
+    return row
+
+
+@bp.route("/<int:dialog_id>/underlag", methods=["POST"])
+def upload(dialog_id):
+    """Underlag till dialogen: checked like checklist evidence (personnummer too)."""
+    dialog = g.dialog
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    try:
+        checked, data = read_upload()
+        wf.add_material(get_db(), current_user, dialog, checked, data, evidence_store())
+    except (EvidenceError, *REFUSED) as exc:
+        get_db().rollback()
+        g.setdefault("field_errors", {}).setdefault("upload", {})["file"] = str(exc)
+        return _page(
+            get_db().get(FollowUpDialog, dialog.id), errors={"upload": str(exc)}, status=422
+        )
+    flash(_("The file %(name)s has been uploaded.", name=checked.filename), "info")
+    return redirect(url_for("dialogs.show", dialog_id=dialog.id, _anchor="material-h"))
+
+
+@bp.route("/<int:dialog_id>/underlag/<int:material_id>")
+def download(dialog_id, material_id):
+    return send_stored(evidence_store(), _material_or_404(g.dialog, material_id))
+
+
+@bp.route("/<int:dialog_id>/underlag/<int:material_id>/ta-bort", methods=["POST"])
+def remove_file(dialog_id, material_id):
+    dialog = g.dialog
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    row = _material_or_404(dialog, material_id)
+    try:
+        wf.remove_material(get_db(), current_user, row)
+    except REFUSED as exc:
+        get_db().rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("The file %(name)s has been removed.", name=row.filename), "info")
+    return redirect(url_for("dialogs.show", dialog_id=dialog.id, _anchor="material-h"))
+
+
+@bp.route("/<int:dialog_id>/checklista", methods=["POST"])
+def link_checklist(dialog_id):
+    """Peka på en omgångs checklista för enheten (or none)."""
+    dialog = g.dialog
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    value = request.form.get("checklist", "")
+    checklist = None
+    try:
+        if value:
+            checklist_id = parse_int(value)
+            checklist = get_db().get(Checklist, checklist_id) if checklist_id else None
+            if checklist is None or checklist.unit_id != dialog.unit_id:
+                raise WorkflowError(_("Choose one of the unit's checklists."), guard="checklist")
+        wf.link_checklist(get_db(), current_user, dialog, checklist)
+    except REFUSED as exc:
+        get_db().rollback()
+        message, status = refusal(exc, "checklist")
+        return _page(
+            get_db().get(FollowUpDialog, dialog.id),
+            errors={"checklist": message},
+            posted=request.form,
+            status=status,
+        )
+    flash(_("The dialog's checklist has been saved."), "info")
+    return redirect(url_for("dialogs.show", dialog_id=dialog.id, _anchor="material-h"))
 
 
 try:

@@ -19,6 +19,7 @@ from web.i18n import LANGUAGES
 from web.main import bp
 from web.redirects import safe_local_path
 from workflows.cases.models import Case, CaseState
+from workflows.fast_route import fast_route
 from workflows.joint.operations import REQUIRED_PER_YEAR, held_or_planned
 from workflows.models import (
     ActionPlan,
@@ -103,6 +104,8 @@ def start():
     joint_have = None
     if Role.BESTALLARE in roles:  # the purchaser's own duty: two joint dialogs a year (§7.1.2)
         joint_have = held_or_planned(db, dt.date.today().year)
+    # The beställare's fast route (§7.1.3): patient-safety findings without an IVO decision.
+    fast = fast_route(db, undecided_only=True) if Role.BESTALLARE in roles else []
     user_count = None
     if Role.ADMIN in roles:
         user_count = db.scalar(sa.select(sa.func.count()).where(User.active.is_(True)))
@@ -117,6 +120,7 @@ def start():
         roles=roles,
         is_unit_user=bool(roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL}),
         waiting=waiting,
+        fast=fast,
         tasks=tasks,
         reminders=reminders,
         to_review=to_review,

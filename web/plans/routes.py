@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from audit.access import restrict_to_visible
 from audit.models import Role, Unit
-from checklists.evidence import EvidenceError, EvidenceStore, check_upload
+from checklists.evidence import EvidenceError, EvidenceStore
 from checklists.rounds import Finding
 from web.database import get_db
 from web.forms import BaseForm
@@ -31,6 +31,7 @@ from web.workflow_views import (
     fire_from_form,
     parse_date,
     parse_ids,
+    read_upload,
     refusal,
     refuse_on_unit_page,
     send_stored,
@@ -39,6 +40,7 @@ from web.workflow_views import (
 )
 from workflows import action_plan as ap
 from workflows.engine import WorkflowError
+from workflows.fast_route import is_patient_safety
 from workflows.models import ActionMeasure, ActionPlan, ActionPlanFinding, PlanEvidenceFile
 
 
@@ -101,6 +103,7 @@ def _page(plan, *, errors=None, posted=None, status=200):
     return render_template(
         "plans/show.html",
         plan=plan,
+        fast=any(is_patient_safety(f.finding) for f in findings),
         findings=findings,
         files=[f for f in plan.files if f.removed_at is None],
         timeline=events,
@@ -272,17 +275,10 @@ def upload(plan_id):
     plan = g.plan
     if not BaseForm().validate_on_submit():
         abort(400)
-    upload_file = request.files.get("file")
     try:
-        if upload_file is None or not upload_file.filename:
-            raise WorkflowError(_("Choose a file to upload."), guard="file")
-        data = upload_file.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
-        try:
-            checked = check_upload(upload_file.filename, data)
-        except EvidenceError as exc:
-            raise WorkflowError(str(exc), guard="file") from None
+        checked, data = read_upload()
         ap.add_report_file(get_db(), current_user, plan, checked, data, _store())
-    except REFUSED as exc:
+    except (EvidenceError, *REFUSED) as exc:
         get_db().rollback()
         g.setdefault("field_errors", {}).setdefault("upload", {})["file"] = str(exc)
         return _page(get_db().get(ActionPlan, plan.id), errors={"upload": str(exc)}, status=422)

@@ -30,6 +30,12 @@ from web.workflow_views import (
 )
 from workflows import sanction as sc
 from workflows.cases.operations import capitation_source
+from workflows.engine import WorkflowError
+from workflows.fast_route import (
+    PATIENT_SAFETY_DEADLINES,
+    STANDARD_DEADLINES,
+    case_is_patient_safety,
+)
 from workflows.models import ActionPlan, DecidingBody, Decision, SanctionCase, SanctionGround
 
 
@@ -105,9 +111,12 @@ def _page(case, *, errors=None, posted=None, status=200):
     events = timeline("sanction_case", case.id)
     suggestion = sc.suggest_decision(db, case) if case.decision is None else None
     source = capitation_source(db, case.id)  # a reduction for a restricted service (§2.7.6)
+    fast = case_is_patient_safety(db, case)
     return render_template(
         "sanctions/show.html",
         case=case,
+        fast=fast,
+        deadlines=PATIENT_SAFETY_DEADLINES if fast else STANDARD_DEADLINES,
         source=source,
         source_period=source.period if source else (None, None),
         grounds=grounds,
@@ -251,3 +260,35 @@ def ivo():
         return refuse_on_unit_page(unit, "ivo", exc)
     flash(_("The referral to IVO has been recorded."), "info")
     return redirect(url_for("units.detail", unit_code=unit.code, _anchor="ivo-h"))
+
+
+@bp.route("/ivo/iakttagelser/<int:finding_id>", methods=["POST"])
+def ivo_decision(finding_id):
+    """Beslut om anmälan till IVO för en patientsäkerhetsiakttagelse (snabbspåret, §7.1.3):
+    referred (date, reference) or not referred (reason); refused beside the form on the unit
+    page, with what was typed."""
+    from workflows.fast_route import record_ivo_decision
+
+    finding = g.finding
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    unit = finding.unit
+    choice = request.form.get("referred", "")
+    try:
+        if choice not in ("yes", "no"):
+            raise WorkflowError(
+                _("Choose whether the finding is referred to IVO."), guard="referred"
+            )
+        record_ivo_decision(
+            get_db(),
+            current_user,
+            finding,
+            referred=choice == "yes",
+            referred_on=parse_date(request.form.get("referred_on")) if choice == "yes" else None,
+            reference=request.form.get("reference", ""),
+            reason=request.form.get("reason", ""),
+        )
+    except REFUSED as exc:
+        return refuse_on_unit_page(unit, f"ivo_{finding.id}", exc)
+    flash(_("The decision on referral to IVO has been recorded."), "info")
+    return redirect(url_for("units.detail", unit_code=unit.code, _anchor="fast-h"))

@@ -20,6 +20,7 @@ from web.units import bp
 from web.units.forms import NO_MAIN, ImportForm, UnitForm
 from workflows.action_plan import STATE_LABELS as PLAN_LABELS
 from workflows.dialog import STATE_LABELS
+from workflows.fast_route import fast_route
 from workflows.models import ActionPlan, FollowUpDialog, IvoReferral, SanctionCase
 from workflows.reviews.operations import open_reviews
 from workflows.sanction import STATE_LABELS as CASE_LABELS
@@ -135,6 +136,8 @@ def render_unit_page(unit, *, errors=None, posted=None, status=200):
         "units/detail.html",
         **unit_cases(db, unit),
         open_reviews=open_reviews(db, unit),
+        fast=fast_route(db, unit_id=unit.id),
+        can_decide_ivo=current_user.has_role(Role.BESTALLARE),
         cases=cases,
         case_labels=CASE_LABELS,
         plans=plans,

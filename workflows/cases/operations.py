@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from audit.db import utcnow
 from audit.models import Operator, Role, Unit, UnitKind, User
 from audit.trail import Actor, record
-from checklists.evidence import personal_data_refusal, store_after_commit
+from checklists.evidence import EvidenceError, accept_upload
 from checklists.workdays import is_working_day, working_days_between
 from workflows.cases.machine import DECIDED, S
 from workflows.cases.models import Case, CaseDocument, CaseKind, CasePartner, DocumentKind
@@ -321,20 +321,11 @@ def add_document(
         raise WorkflowError("Välj vilken handling filen är.")
     if not (can_edit(user, case) or (document.later and can_edit_later(user, case))):
         raise WorkflowError("Handlingar kan inte läggas till i ärendets nuvarande läge.")
-    refusal = personal_data_refusal(checked)
-    if refusal:
-        raise WorkflowError(refusal)
-    staged = store.stage(data)
-    store_after_commit(session, store, staged)
-    row = CaseDocument(
-        case=case,
-        kind=document.kind,
-        sha256=staged.sha256,
-        filename=checked.filename,
-        media_type=checked.media_type,
-        size=checked.size,
-        uploaded_by_id=user.id,
-    )
+    try:
+        stored = accept_upload(session, store, checked, data)
+    except EvidenceError as exc:
+        raise WorkflowError(str(exc)) from None
+    row = CaseDocument(case=case, kind=document.kind, **stored, uploaded_by_id=user.id)
     session.add(row)
     session.flush()
     record(
