@@ -123,6 +123,13 @@ ROUTE_ACCESS: dict[str, Access] = {
     "users.reset_password": roles(Role.ADMIN),
     # Every logged-in user, whatever their roles (even none): their own password.
     "users.own_password": Access(roles=ALL_ROLES, any_user=True),
+    # Exports: whoever sees the page sees its export, scoped to the same unit (the unit comes
+    # from the URL's checklist, dialog or case; a round's workbook filters to visible units).
+    "exports.checklist_pdf": Access(roles=UNIT_AND_REVIEWERS),
+    "exports.dialog_pdf": Access(roles=UNIT_AND_REVIEWERS),
+    "exports.letter_pdf": Access(roles=UNIT_AND_REVIEWERS),
+    "exports.round_xlsx": Access(roles=ALL_ROLES),
+    "exports.audit_csv": Access(roles=REVIEWERS),
 }
 
 # What a user with a one-time password may reach before choosing their own (engångslösenord).

@@ -39,6 +39,7 @@ BLUEPRINTS = (
     "web.auditlog",
     "web.help",
     "web.users",
+    "web.exports",
 )
 
 
