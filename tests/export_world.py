@@ -161,7 +161,8 @@ def build(db) -> dict:
     from tests.case_factories import complete_entry
     from workflows.cases import operations as co
 
-    arende = co.open_case(db, people["vc"], byske, "listningsstopp", complete_entry(db, "listningsstopp"))
+    entry = complete_entry(db, "listningsstopp")
+    arende = co.open_case(db, people["vc"], byske, "listningsstopp", entry)
     db.commit()
     return dict(
         people=people,
