@@ -303,15 +303,19 @@ def _result_rows(db: Session, round_: Round, user: User) -> Iterable[list]:
         ]
 
 
-def _finding_rows(db: Session, round_: Round, user: User) -> Iterable[list]:
-    # The latest disposition given to each finding in a dialog (a finding may be discussed
-    # again in a later dialog; the latest handling is the one that stands).
-    latest = (
+def latest_dispositions():
+    """(finding_id, entry_id) of the latest disposition given to each finding in a dialog: a
+    finding may be discussed again in a later dialog, and the latest handling stands."""
+    return (
         sa.select(DialogFinding.finding_id, sa.func.max(DialogFinding.id).label("entry_id"))
         .where(DialogFinding.disposition.is_not(None))
         .group_by(DialogFinding.finding_id)
         .subquery()
     )
+
+
+def _finding_rows(db: Session, round_: Round, user: User) -> Iterable[list]:
+    latest = latest_dispositions()
     plans = (
         sa.select(ActionPlanFinding.finding_id, sa.func.count().label("n"))
         .group_by(ActionPlanFinding.finding_id)
