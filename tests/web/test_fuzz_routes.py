@@ -128,8 +128,15 @@ QUERY = {
     "answer_type": [t.value for t in AnswerType],
     "severity": [s.value for s in Severity],
     "applies": ["all", "privat", "named"],
-    "fran": ["TU-2023", "UOR-2025"],
-    "till": ["TU-2023", "UOR-2025"],
+    "fran": ["TU-2023", "UOR-2025", "2025-01-01"],
+    "till": ["TU-2023", "UOR-2025", "2025-12-31"],
+    # The read API's paging and filters (web/api/schemas.py), loaded by marshmallow.
+    "limit": ["1", "1000"],
+    "offset": ["0", "5"],
+    "year": ["2025"],
+    "unit": ["own"],
+    "round": ["1"],
+    "requirement_area": ["tillganglighet"],
     "typ": ["unit", "checklist", "follow_up_dialog"],
     "sida": ["1", "2"],
     "verifiera": ["1"],
@@ -155,6 +162,7 @@ EXTRA_FIELDS = {
     "units.import_file": ["file"],
     "cases.update": ["part"],
     "cases.upload": ["file", "document_kind"],
+    "apikeys.create": ["name", "days"],
 }
 
 
@@ -283,6 +291,9 @@ def world(world_connection, tmp_path_factory):
         finding_ids=[finding.id],
     )
     arende, arende_doc = _arende(db, users[Role.VERKSAMHETSCHEF], unit, evidence_dir)
+    from audit.api_tokens import create_token
+
+    api_token, _secret = create_token(db, users[Role.LASARE], "BI", 90)
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
     sections = sorted({item.requirement.section.split(".")[0] for item in checklist.items})
@@ -309,6 +320,7 @@ def world(world_connection, tmp_path_factory):
         assignment_id=users[Role.LASARE].roles[0].id,
         arende_id=arende.id,
         arende_doc_id=arende_doc.id,
+        token_id=api_token.id,
         editions=list(db.scalars(sa.select(CatalogEdition.code))),
     )
 
@@ -504,6 +516,7 @@ def _path_values(world) -> dict:
         "assignment_id": [world["assignment_id"]],
         "arende_id": [world["arende_id"]],
         "doc_id": [world["arende_doc_id"]],
+        "token_id": [world["token_id"]],
         "kind": [k.value for k in CaseKind],
         "round_id": [world["round_id"]],
         "unit_code": [world["unit_code"]],
@@ -567,6 +580,7 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
             "units": [],
         },
         "checklists.submit": {"confirm": "1"},
+        "apikeys.create": {"name": "Power BI", "days": "90"},
         "units.new": UNIT_FORM | {"code": "nyenhet"},
         "units.edit": UNIT_FORM,
         "units.import_file": {"action": "preview", "content": "units: []\n"},
