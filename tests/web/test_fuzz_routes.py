@@ -704,7 +704,7 @@ def test_the_fuzzer_knows_every_parameter():
     known = (
         set(QUERY)
         | {n for names in EXTRA_FIELDS.values() for n in names}
-        | {"csrf_token", "viewport"}
+        | {"csrf_token", "viewport", "author", "generator"}  # <meta name=…> in page heads
     )
     for form in TRIGGER_FORMS.values():
         known |= set(form)
