@@ -177,6 +177,17 @@ def test_a_health_centre_exports_only_its_own_unit(app, world):
     assert not list(_sheet_rows(book["Iakttagelser"])[1])  # Byske's findings are not there
 
 
+def test_a_unit_outside_the_round_gets_no_workbook(app, db, world):
+    from audit.models import Role
+    from tests.factories import make_unit, make_user
+
+    make_unit(db, "norsjo")
+    make_user(db, "norsjo_vc", (Role.VERKSAMHETSCHEF, "norsjo"))
+    db.commit()
+    response = as_user(app, "norsjo_vc").get(f"/omgangar/{world['round'].id}/resultat.xlsx")
+    assert response.status_code == 404
+
+
 def test_a_text_that_looks_like_a_formula_stays_text_in_the_workbook(db, app, world):
     from checklists.rounds import Finding
 

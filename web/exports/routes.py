@@ -24,9 +24,10 @@ from sqlalchemy.orm import selectinload
 from wtforms import DateField
 from wtforms.validators import InputRequired
 
+from audit.access import restrict_to_visible
 from checklists import operations as ops
 from checklists.answers import Status
-from checklists.rounds import Finding, Round
+from checklists.rounds import Checklist, Finding, Round
 from checklists.sections import section_of, task_list
 from web.database import get_db
 from web.exports import bp
@@ -136,7 +137,7 @@ def round_xlsx(round_id):
     """Omgångens resultat i Excel (web/exports/spreadsheet.py), only the units I may see."""
     db = get_db()
     round_ = db.get(Round, round_id, options=[selectinload(Round.edition)])
-    if round_ is None:
+    if round_ is None or not _sees_a_checklist_of(db, round_):
         abort(404)
     data = round_workbook(db, round_, current_user)
     response = send_file(
@@ -147,6 +148,19 @@ def round_xlsx(round_id):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _sees_a_checklist_of(db, round_: Round) -> bool:
+    """A region role sees every round; a unit only the rounds it has a checklist in (as in
+    the API's list of rounds)."""
+    if current_user.sees_all_units:
+        return True
+    stmt = restrict_to_visible(
+        sa.select(Checklist.id).where(Checklist.round_id == round_.id).limit(1),
+        current_user,
+        Checklist.unit_id,
+    )
+    return db.scalar(stmt) is not None
 
 
 class PeriodForm(BaseForm):
