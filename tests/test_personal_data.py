@@ -68,6 +68,10 @@ NOT_FREE_TEXT = {
     "patient_safety_reports.media_type": "one of the allowed media types",
     "assignment_report_rows.sha256": "SHA-256 of the stored file",
     "assignment_report_rows.media_type": "one of the allowed media types",
+    "api_tokens.prefix": "the first characters of a random token",
+    "api_tokens.token_hash": "SHA-256 of the API token",
+    "api_token_uses.method": "the HTTP method",
+    "api_token_uses.endpoint": "the route's endpoint name, set by the code",
 }
 
 

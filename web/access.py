@@ -22,6 +22,17 @@ from audit.models import Role, Unit
 from web.database import get_db
 
 ALL_ROLES = frozenset(Role)
+# The read API's lists (web/api/routes.py RESOURCES names the same ones).
+API_RESOURCES = (
+    "units",
+    "editions",
+    "rounds",
+    "results",
+    "findings",
+    "plans",
+    "cases",
+    "sanctions",
+)
 REVIEWERS = frozenset({Role.ADMIN, Role.BESTALLARE, Role.GRANSKARE})
 UNIT_AND_REVIEWERS = frozenset(
     {Role.VERKSAMHETSCHEF, Role.PERSONAL, Role.BESTALLARE, Role.GRANSKARE}
@@ -158,6 +169,22 @@ ROUTE_ACCESS: dict[str, Access] = {
     "users.reset_password": roles(Role.ADMIN),
     # Every logged-in user, whatever their roles (even none): their own password.
     "users.own_password": Access(roles=ALL_ROLES, any_user=True),
+    # Exports: whoever sees the page sees its export, scoped to the same unit (the unit comes
+    # from the URL's checklist, dialog or case; a round's workbook filters to visible units).
+    "exports.checklist_pdf": Access(roles=UNIT_AND_REVIEWERS),
+    "exports.dialog_pdf": Access(roles=UNIT_AND_REVIEWERS),
+    "exports.letter_pdf": Access(roles=UNIT_AND_REVIEWERS),
+    "exports.round_xlsx": Access(roles=ALL_ROLES),
+    "exports.audit_csv": Access(roles=REVIEWERS),
+    # The read API: any role, with a session or a personal token, scoped by the same units
+    # (each query filters with audit.access.restrict_to_visible; a unit filter checks it).
+    **{f"api.{name}": Access(roles=ALL_ROLES) for name in API_RESOURCES},
+    "api.openapi": Access(roles=ALL_ROLES),
+    # Each user's own API tokens (never someone else's), and the page about the API.
+    "apikeys.index": Access(roles=ALL_ROLES),
+    "apikeys.create": Access(roles=ALL_ROLES),
+    "apikeys.revoke": Access(roles=ALL_ROLES),
+    "apikeys.docs": Access(roles=ALL_ROLES),
 }
 
 # What a user with a one-time password may reach before choosing their own (engångslösenord).

@@ -20,6 +20,8 @@ from audit.db import PROJECT_ROOT, make_engine, make_session_factory
 from audit.keys import audit_key
 from audit.personal_data import PersonalDataError
 from web import access, database, i18n, input_checks, labels, personal_data, session_timeout
+from web.api import auth as api_auth
+from web.api.errors import api_error, is_api_request
 from web.compression import init_compression
 from web.security import init_security
 
@@ -42,6 +44,9 @@ BLUEPRINTS = (
     "web.auditlog",
     "web.help",
     "web.users",
+    "web.exports",
+    "web.api",
+    "web.apikeys",
 )
 
 
@@ -111,6 +116,7 @@ def create_app(config: dict | None = None) -> Flask:
     personal_data.init_app(app)
     CSRFProtect(app)
     _init_login(app)
+    api_auth.init_app(app)  # a personal API token logs in an API read (web/api/auth.py)
     session_timeout.init_app(app)
     input_checks.init_app(app)  # before the access check, which may look a unit up
     access.init_app(app)
@@ -246,6 +252,8 @@ def _init_errors(app: Flask) -> None:
         fails, a static Swedish page.
         """
         title, text = ERROR_TEXT[code]
+        if is_api_request():  # a BI tool gets JSON, never a page
+            return api_error(code, detail or text)
         typed = typed_text()
         context = dict(code=code, title=title, text=detail or text, typed=typed)
         if not standalone:

@@ -108,7 +108,11 @@ def logged_out_json():
 
 def unauthorized():
     """Flask-Login's unauthorized handler: a script gets 401 JSON; a browser is sent to log
-    in (with ``next``), as Flask-Login itself would do."""
+    in (with ``next``), as Flask-Login itself would do; the read API answers 401 JSON."""
+    from web.api.errors import api_error, is_api_request
+
+    if is_api_request():
+        return api_error(401, _("Give a valid API token: Authorization: Bearer <token>."))
     if wants_json():
         return logged_out_json()
     manager = current_app.login_manager

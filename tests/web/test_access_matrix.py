@@ -424,6 +424,56 @@ MATRIX = {
         {ANON: LOGIN, Role.VERKSAMHETSCHEF: DENIED, Role.PERSONAL: DENIED, Role.LASARE: DENIED},
         OK,
     ),
+    "exports.audit_csv": (
+        "GET",
+        "/granskningslogg/export.csv?fran=2025-01-01&till=2025-12-31",
+        {ANON: LOGIN, Role.VERKSAMHETSCHEF: DENIED, Role.PERSONAL: DENIED, Role.LASARE: DENIED},
+        OK,
+    ),
+    "exports.checklist_pdf": (
+        "GET",
+        "/checklistor/{cid}/utskrift.pdf",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        OK,
+    ),
+    "exports.dialog_pdf": (
+        "GET",
+        "/dialoger/{did}/minnesanteckningar.pdf",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,
+    ),  # the meeting has not been held: no minutes yet
+    "exports.letter_pdf": (
+        "GET",
+        "/sanktioner/{sid}/beslut.pdf",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,
+    ),  # no decision yet, so no letter
+    # Every role; a unit's workbook holds only its own unit's rows (tests/web/test_exports.py).
+    "exports.round_xlsx": ("GET", "/omgangar/{rid}/resultat.xlsx", {ANON: LOGIN}, OK),
+    # The read API: anonymous is 401 JSON (no login page for a BI tool).
+    **{
+        f"api.{name}": ("GET", f"/api/v1/{name}", {ANON: 401}, OK)
+        for name in (
+            "units",
+            "editions",
+            "rounds",
+            "results",
+            "findings",
+            "plans",
+            "cases",
+            "sanctions",
+        )
+    },
+    "api.openapi": ("GET", "/api/v1/openapi.json", {ANON: 401}, OK),
+    "apikeys.index": ("GET", "/konto/api-nycklar", {ANON: LOGIN}, OK),
+    "apikeys.create": ("POST", "/konto/api-nycklar", {ANON: LOGIN}, 422),  # no name
+    "apikeys.revoke": (
+        "POST",
+        "/konto/api-nycklar/999999/aterkalla",
+        {ANON: LOGIN},
+        404,
+    ),  # not a token of mine
+    "apikeys.docs": ("GET", "/hjalp/api", {ANON: LOGIN}, OK),
 }
 
 

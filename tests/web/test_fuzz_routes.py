@@ -140,8 +140,15 @@ QUERY = {
     "answer_type": [t.value for t in AnswerType],
     "severity": [s.value for s in Severity],
     "applies": ["all", "privat", "named"],
-    "fran": ["TU-2023", "UOR-2025"],
-    "till": ["TU-2023", "UOR-2025"],
+    "fran": ["TU-2023", "UOR-2025", "2025-01-01"],
+    "till": ["TU-2023", "UOR-2025", "2025-12-31"],
+    # The read API's paging and filters (web/api/schemas.py), loaded by marshmallow.
+    "limit": ["1", "1000"],
+    "offset": ["0", "5"],
+    "year": ["2025"],
+    "unit": ["own"],
+    "round": ["1"],
+    "requirement_area": ["tillganglighet"],
     "typ": ["unit", "checklist", "follow_up_dialog"],
     "sida": ["1", "2"],
     "verifiera": ["1"],
@@ -174,6 +181,7 @@ EXTRA_FIELDS = {
     "reviews.new": ["finding", "breach", "arende"],
     "reviews.upload": ["file"],
     "yearwheel.patient_safety": ["file"],
+    "apikeys.create": ["name", "days"],
 }
 
 
@@ -318,6 +326,9 @@ def world(world_connection, tmp_path_factory):
     db.add(JointDialogAttendance(dialog=joint, unit_id=unit.id))
     follow_up = JointFollowUp(dialog=joint, text="Följ upp.", unit_id=unit.id)
     db.add(follow_up)
+    from audit.api_tokens import create_token
+
+    api_token, _secret = create_token(db, users[Role.LASARE], "BI", 90)
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
     sections = sorted({item.requirement.section.split(".")[0] for item in checklist.items})
@@ -352,6 +363,7 @@ def world(world_connection, tmp_path_factory):
         follow_up_id=follow_up.id,
         unit_id=unit.id,
         joint_requirement_id=noncompliant.requirement_id,
+        token_id=api_token.id,
         editions=list(db.scalars(sa.select(CatalogEdition.code))),
     )
 
@@ -588,6 +600,7 @@ def _path_values(world) -> dict:
         "review_file_id": [world["review_file_id"]],
         "joint_id": [world["joint_id"]],
         "follow_up_id": [world["follow_up_id"]],
+        "token_id": [world["token_id"]],
         "kind": [k.value for k in CaseKind],
         "round_id": [world["round_id"]],
         "unit_code": [world["unit_code"]],
@@ -663,6 +676,7 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
             "units": [],
         },
         "checklists.submit": {"confirm": "1"},
+        "apikeys.create": {"name": "Power BI", "days": "90"},
         "units.new": UNIT_FORM | {"code": "nyenhet"},
         "units.edit": UNIT_FORM,
         "units.import_file": {"action": "preview", "content": "units: []\n"},

@@ -12,6 +12,13 @@ PAGE_SIZE = 50
 
 @bp.route("/")
 def index():
+    return render_index()
+
+
+def render_index(*, period=None, status: int = 200):
+    """The audit log page; ``period`` is the export form (with its errors after a refusal)."""
+    from web.exports.routes import PeriodForm
+
     db = get_db()
     entity_type = request.args.get("typ") or None
     text = request.args.get("sida", "1")
@@ -40,4 +47,5 @@ def index():
         entity_type=entity_type,
         types=types,
         result=result,
-    )
+        period=period or PeriodForm(formdata=None),
+    ), status

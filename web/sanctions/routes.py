@@ -232,11 +232,15 @@ def act(case_id, trigger):
 def letter(case_id):
     """Beslutsbrev: the decision as a printable page — what was decided, by whom and when,
     on what grounds, what the unit said, and how to have it reviewed."""
-    case = g.case
+    return render_template("sanctions/letter.html", **letter_context(g.case))
+
+
+def letter_context(case: SanctionCase) -> dict:
+    """What the decision letter shows, for its page and its PDF (one text for both); a case
+    not yet decided has no letter (404)."""
     if case.decision is None:
         abort(404)
-    return render_template(
-        "sanctions/letter.html",
+    return dict(
         case=case,
         decisions=sc.DECISION_LABELS,
         proportionality=PROPORTIONALITY_FIELDS,
