@@ -25,6 +25,35 @@ def _configure(connection) -> None:
     )
 
 
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows that refer to nothing (SQLite's foreign_key_check found them)."""
+
+
+def _migrate(connection) -> None:
+    """Run the migrations in one transaction. On SQLite, foreign keys are switched off around
+    it: a batch migration rebuilds a table (create, copy, drop, rename), and dropping a table
+    that other rows refer to fails while they are on — SQLite's documented procedure for
+    altering a table (https://sqlite.org/lang_altertable.html#otheralter) turns them off, runs
+    ``PRAGMA foreign_key_check`` before committing, and turns them on again. The PRAGMA is a
+    no-op inside a transaction, so it goes to the driver connection before Alembic begins."""
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise ForeignKeyViolation(
+                        f"Migreringen lämnade rader som pekar på rader som saknas: {broken[:5]}"
+                    )
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url") or database_url(),
@@ -39,15 +68,11 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or database_url())
     with engine.connect() as connection:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
     engine.dispose()
 
 

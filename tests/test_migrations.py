@@ -100,6 +100,44 @@ def test_unkeyed_trail_of_0008_still_verifies_and_new_rows_are_keyed(empty_url):
     engine.dispose()
 
 
+def test_upgrading_a_database_with_rows_that_rebuilt_tables_are_referred_to(empty_url):
+    """0013 rebuilds action_plans on SQLite (batch mode) while measures refer to its rows: the
+    upgrade keeps every row and every reference (foreign keys are switched off around the
+    migration, as SQLite documents, and checked before it commits)."""
+    engine = make_engine(empty_url)
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0012")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO units (id, code, name, kind, operator, area, has_bvc, has_mvc,"
+            " sjukvardsgrupp_duty, on_region_telephony, active, source, assumptions, provider)"
+            " VALUES (1, 'hc', 'HC', 'halsocentral', 'egenregi', 'umea', true, true, false,"
+            " true, true, 't', '', '')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO action_plans (id, unit_id, title, requirements, due_date, status,"
+            " created_at) VALUES (7, 1, 'Plan', 'Krav', '2026-03-01', 'approved',"
+            " '2026-01-05 10:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO action_measures (id, plan_id, description, responsible, due_date)"
+            " VALUES (9, 7, 'Rekrytera', 'VC', '2026-02-20')"
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT plan_id FROM action_measures").scalar() == 7
+        assert conn.exec_driver_sql("SELECT title FROM action_plans WHERE id = 7").scalar() == (
+            "Plan"
+        )
+        if conn.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    command.downgrade(config, "0012")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT plan_id FROM action_measures").scalar() == 7
+    engine.dispose()
+
+
 def test_0014_widens_unit_kind_with_rows_that_others_refer_to(empty_url):
     """0014 lets ``units.kind`` hold ``verksamhet`` on a table whose rows are referred to (a
     filial to its main unit: rebuilding the table on SQLite would fail); downgrading turns such
