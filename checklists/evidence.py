@@ -1105,6 +1105,13 @@ def accept_upload(
     refusal = personal_data_refusal(checked)
     if refusal:
         raise EvidenceError(refusal)
+    return store_upload(session, store, checked, data)
+
+
+def store_upload(session: Session, store: EvidenceStore, checked: CheckedFile, data: bytes) -> dict:
+    """Stage a checked upload whose text a caller has already cleared with
+    :func:`personal_data_refusal` (a form that validates every field before it stores any)
+    and move it into ``store`` when ``session`` commits. Returns the row's file fields."""
     staged = store.stage(data)
     store_after_commit(session, store, staged)
     return {

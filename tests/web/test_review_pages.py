@@ -235,7 +235,11 @@ def test_the_disposition_on_the_dialog_page_opens_a_review(app, people, db):
     entry = db.scalar(sa.select(DialogFinding).where(DialogFinding.dialog_id == dialog.id))
     page = f"/dialoger/{dialog.id}"
     response = post(
-        bo, f"{page}/iakttagelser/{entry.id}", page, disposition="in_depth_review", note="Djupare."
+        bo,
+        f"{page}/iakttagelser/{entry.finding_id}",
+        page,
+        disposition="in_depth_review",
+        note="Djupare.",
     )
     assert response.status_code == 302
     review = db.scalar(sa.select(InDepthReview).where(InDepthReview.dialog_id == dialog.id))

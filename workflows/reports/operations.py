@@ -26,7 +26,7 @@ from audit.db import utcnow
 from audit.models import Unit, User
 from audit.trail import Actor, record
 from checklists.answers import AnswerError, clean_answer, parse_number
-from checklists.evidence import personal_data_refusal, store_after_commit
+from checklists.evidence import personal_data_refusal, store_upload
 from checklists.models import AnswerType, Assignment, CatalogEdition, Requirement
 from checklists.workdays import add_working_days, is_working_day
 from workflows.reports.models import (
@@ -309,16 +309,13 @@ def submit_patient_safety_report(
         )
     )
     before = _file_snapshot(report) if report else None
-    staged = store.stage(data)
-    store_after_commit(session, store, staged)
+    fields = store_upload(session, store, checked, data)
     if report is None:
         report = PatientSafetyReport(unit_id=unit.id, year=year)
         session.add(report)
     report.sent_on = day
-    report.sha256 = staged.sha256
-    report.filename = checked.filename
-    report.media_type = checked.media_type
-    report.size = checked.size
+    for name, value in fields.items():
+        setattr(report, name, value)
     report.submitted_by_id = user.id
     report.submitted_at = utcnow()
     session.flush()
@@ -453,13 +450,8 @@ def save_assignment_report(
         if item.id in cleaned:
             row.value = cleaned[item.id]
         elif item.id in chosen:
-            checked, data = chosen[item.id]
-            staged = store.stage(data)
-            store_after_commit(session, store, staged)
-            row.sha256 = staged.sha256
-            row.filename = checked.filename
-            row.media_type = checked.media_type
-            row.size = checked.size
+            for name, value in store_upload(session, store, *chosen[item.id]).items():
+                setattr(row, name, value)
     now = utcnow()
     if report.submitted_at is None:
         report.submitted_at = now

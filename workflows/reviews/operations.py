@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from audit.db import utcnow
 from audit.models import Role, Unit, User
 from audit.trail import Actor, record
-from checklists.evidence import personal_data_refusal, store_after_commit
+from checklists.evidence import EvidenceError, accept_upload
 from checklists.models import Requirement
 from checklists.rounds import Finding
 from workflows.engine import WorkflowError
@@ -292,19 +292,11 @@ def add_review_file(
     :func:`checklists.evidence.check_upload`, refused with a personnummer in it; its bytes
     reach the evidence store when the transaction commits."""
     _require_uploader(user, review)
-    refusal = personal_data_refusal(checked)
-    if refusal:
-        raise WorkflowError(refusal, guard="file")
-    staged = store.stage(data)
-    store_after_commit(session, store, staged)
-    row = ReviewFile(
-        review=review,
-        sha256=staged.sha256,
-        filename=checked.filename,
-        media_type=checked.media_type,
-        size=checked.size,
-        uploaded_by_id=user.id,
-    )
+    try:
+        fields = accept_upload(session, store, checked, data)
+    except EvidenceError as exc:
+        raise WorkflowError(str(exc), guard="file") from exc
+    row = ReviewFile(review=review, uploaded_by_id=user.id, **fields)
     session.add(row)
     session.flush()
     record(
