@@ -393,4 +393,5 @@ class Reminder(Base):
 
 # The ärenden's rows live in their own package; importing them here keeps the metadata whole
 # wherever the workflow models are imported.
+from workflows.analysis import models as _analysis_models  # noqa: E402,F401
 from workflows.cases import models as _case_models  # noqa: E402,F401
