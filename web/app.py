@@ -36,6 +36,7 @@ BLUEPRINTS = (
     "web.plans",
     "web.sanctions",
     "web.cases",
+    "web.analysis",
     "web.auditlog",
     "web.help",
     "web.users",

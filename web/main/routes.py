@@ -18,6 +18,7 @@ from web.forms import BaseForm
 from web.i18n import LANGUAGES
 from web.main import bp
 from web.redirects import safe_local_path
+from workflows.analysis.machine import published as published_analyses
 from workflows.cases.models import Case, CaseState
 from workflows.models import (
     ActionPlan,
@@ -99,6 +100,7 @@ def start():
         if roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL, Role.BESTALLARE, Role.GRANSKARE}
         else []
     )
+    analyses = published_analyses(db) if Role.LASARE in roles else []
     user_count = None
     if Role.ADMIN in roles:
         user_count = db.scalar(sa.select(sa.func.count()).where(User.active.is_(True)))
@@ -108,6 +110,7 @@ def start():
         overview=overview,
         recent=recent,
         user_count=user_count,
+        analyses=analyses,
         Role=Role,
         UnitKind=UnitKind,
         roles=roles,

@@ -202,7 +202,6 @@ def compliance_by_requirement(scope: Scope) -> Table:
         sa.select(
             r.code,
             sa.func.min(r.section),
-            sa.func.min(r.heading),
             results.EFFECTIVE_STATUS,
             sa.func.count(),
         )
@@ -213,8 +212,8 @@ def compliance_by_requirement(scope: Scope) -> Table:
         .group_by(r.code, results.EFFECTIVE_STATUS)
     )
     found: dict[str, dict] = {}
-    for code, section, heading, status, n in scope.db.execute(stmt):
-        entry = found.setdefault(code, {"section": section, "heading": heading, "counts": {}})
+    for code, section, status, n in scope.db.execute(stmt):
+        entry = found.setdefault(code, {"section": section, "counts": {}})
         entry["counts"][status] = entry["counts"].get(status, 0) + n
     rows = []
     for code, entry in found.items():
@@ -224,7 +223,6 @@ def compliance_by_requirement(scope: Scope) -> Table:
             [
                 code,
                 f"§{entry['section']}",
-                entry["heading"],
                 *(counts.get(status, 0) for status, _ in STATUS_COLUMNS),
                 ratio(counts.get(Status.COMPLIANT, 0), judged),
             ]
@@ -242,13 +240,15 @@ def compliance_by_requirement(scope: Scope) -> Table:
         columns=_cols(
             "Kod",
             "Avsnitt",
-            "Krav",
             *(label for _, label in STATUS_COLUMNS),
             "Andel uppfyllt",
-            text=3,
+            text=2,
         ),
         rows=rows,
-        note="Antal enheter per bedömning; de minst uppfyllda kraven först.",
+        note=(
+            "Antal enheter per bedömning av varje krav (kravets stabila kod i katalogen); de "
+            "minst uppfyllda kraven först."
+        ),
     )
 
 
