@@ -44,6 +44,7 @@ from web.checklists.forms import prefix
 from workflows import action_plan as ap
 from workflows import dialog as dl
 from workflows import sanction as sc
+from workflows.analysis import machine as am
 from workflows.cases import types as case_types
 from workflows.cases.machine import CASE
 from workflows.cases.models import CaseKind, CaseState
@@ -283,6 +284,8 @@ def world(world_connection, tmp_path_factory):
         finding_ids=[finding.id],
     )
     arende, arende_doc = _arende(db, users[Role.VERKSAMHETSCHEF], unit, evidence_dir)
+    analysis = am.start(db, bo, 2025)
+    analysis.introduction, analysis.conclusions = "Inledning.", "Slutsatser."
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
     sections = sorted({item.requirement.section.split(".")[0] for item in checklist.items})
@@ -309,6 +312,7 @@ def world(world_connection, tmp_path_factory):
         assignment_id=users[Role.LASARE].roles[0].id,
         arende_id=arende.id,
         arende_doc_id=arende_doc.id,
+        analysis_id=analysis.id,
         editions=list(db.scalars(sa.select(CatalogEdition.code))),
     )
 
@@ -424,6 +428,7 @@ WORKFLOWS = {
     "plans.act": ("plan_id", ap.ACTION_PLAN, "action_plans"),
     "sanctions.act": ("case_id", sc.SANCTION, "sanction_cases"),
     "cases.act": ("arende_id", CASE, "cases"),
+    "analysis.act": ("analysis_id", am.ANALYSIS, "annual_analyses"),
 }
 TRIGGER_FORMS = {
     "request_material": {
@@ -504,6 +509,7 @@ def _path_values(world) -> dict:
         "assignment_id": [world["assignment_id"]],
         "arende_id": [world["arende_id"]],
         "doc_id": [world["arende_doc_id"]],
+        "analysis_id": [world["analysis_id"]],
         "kind": [k.value for k in CaseKind],
         "round_id": [world["round_id"]],
         "unit_code": [world["unit_code"]],
@@ -604,6 +610,13 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
             "diarienummer": "RS 2025/5",
             "finding": str(world["finding_id"]),
         },
+        "analysis.new": {"year": "2027"},
+        "analysis.edit": {
+            "title": "Årlig analys",
+            "introduction": "Inledning.",
+            "conclusions": "Slutsatser.",
+            **{f"text_{key}": "Analys av avsnittet." for key in am.section_keys()},
+        },
         "sanctions.ivo": unit
         | {
             "referred_on": "2025-12-01",
@@ -690,7 +703,7 @@ def test_the_fuzzer_knows_every_parameter():
     known = (
         set(QUERY)
         | {n for names in EXTRA_FIELDS.values() for n in names}
-        | {"csrf_token", "viewport"}
+        | {"csrf_token", "viewport", "author", "generator"}  # the last three: <meta name>
     )
     for form in TRIGGER_FORMS.values():
         known |= set(form)
