@@ -209,7 +209,7 @@ def trend(table: Table) -> str:
     and dash, and its name and latest value written at its end."""
     key = table.key
     years = [c["label"] for c in table.columns[1:]]
-    left, top, plot_w, plot_h, label_w = 52, 20, max(120 * (len(years) - 1), 160), 220, 260
+    left, top, plot_w, plot_h, label_w = 52, 20, max(140 * (len(years) - 1), 360), 240, 280
     width, height = left + plot_w + label_w, top + plot_h + 46
     latest = "; ".join(f"{row[0]} {percent(row[-1])}" for row in table.rows) or "inga bedömda krav"
     desc = (
