@@ -490,3 +490,44 @@ def test_every_step_is_in_the_trail(world, db):
     )
     assert publish.after_data()["status"] == "published"
     assert publish.after_data()["tables"] == len(sections.SECTIONS)
+
+
+def test_the_help_page_draws_the_analysis_machine(client, db):
+    """The help page's diagram is drawn from the machine: its three states and its steps."""
+    from tests.conftest import login
+    from workflows.diagram import svg, transitions
+
+    picture = svg(am.ANALYSIS)
+    for label in am.STATE_LABELS.values():
+        assert label in picture
+    assert picture.count("<rect") == len(am.STATE_LABELS)
+    assert len(transitions(am.ANALYSIS)) == 3
+    make_user(db, "hjalp.lasare", (Role.LASARE, None))
+    db.commit()
+    from tests.factories import PASSWORD
+
+    assert login(client, "hjalp.lasare", PASSWORD).status_code == 302
+    page = client.get("/hjalp/flodesscheman").get_data(as_text=True)
+    assert 'id="arlig-analys"' in page and "Skicka för granskning" in page
+
+
+def test_charts_are_labelled_and_say_their_figures(world, db):
+    from workflows.analysis import charts
+
+    _as_of, tables = sections.build(db, YEAR)
+    drawn = {t.key: charts.chart(t) for t in tables if t.chart}
+    assert set(drawn) == {"heat_map", "trends", "plans_over_time"}
+    for key, svg in drawn.items():
+        assert svg.startswith("<svg") and 'role="img"' in svg
+        assert f'aria-labelledby="chart-{key}-t chart-{key}-d"' in svg
+        assert f'<title id="chart-{key}-t">' in svg and f'<desc id="chart-{key}-d">' in svg
+        assert "style=" not in svg
+    heat = next(t for t in tables if t.key == "heat_map")
+    for cell in heat.totals[0][1:]:  # the county's figures are in the description and cells
+        assert charts.percent(cell) in drawn["heat_map"].split("</desc>")[0]
+    # Not colour alone: the lower bands are patterns, every cell carries its percentage.
+    assert (
+        "url(#p-heat_map-hatch)" in drawn["heat_map"]
+        or "url(#p-heat_map-dots)" in drawn["heat_map"]
+    )
+    assert drawn["heat_map"].count(" %</text>") >= len(heat.rows)
