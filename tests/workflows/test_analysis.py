@@ -531,3 +531,43 @@ def test_charts_are_labelled_and_say_their_figures(world, db):
         or "url(#p-heat_map-dots)" in drawn["heat_map"]
     )
     assert drawn["heat_map"].count(" %</text>") >= len(heat.rows)
+
+
+def _statements(db, year: int) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def count_it(*_args):
+        seen.append(1)
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", count_it)
+    try:
+        sections.build(db, year)
+    finally:
+        event.remove(connection, "before_cursor_execute", count_it)
+    return len(seen)
+
+
+def test_the_sections_take_a_constant_number_of_queries(world, db):
+    """Set-based: more plans, dialogs and cases do not add queries (none per row)."""
+    from audit.models import Unit
+    from workflows import action_plan as ap
+    from workflows import dialog as dl
+
+    before = _statements(db, YEAR)
+    units = db.scalars(sa.select(Unit).limit(5)).all()
+    for unit in units:
+        dl.open_dialog(db, world["bo"], unit, f"Dialog {unit.code}")
+        ap.request_action_plan(
+            db,
+            world["bo"],
+            unit,
+            title="Plan",
+            requirements="Krav",
+            plan_due=dt.date.today() + dt.timedelta(days=9),
+            measures_due=dt.date.today() + dt.timedelta(days=9),
+        )
+    db.commit()
+    assert _statements(db, YEAR) == before
