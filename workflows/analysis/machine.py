@@ -182,11 +182,8 @@ def save_text(
     title = _clean(title, "Rubriken", 200)
     if not title:
         raise WorkflowError("Ange en rubrik.", guard="title")
-    texts = {
-        key: _clean(section_texts.get(key), "Avsnittets text")
-        for key in section_keys()
-        if _clean(section_texts.get(key), "Avsnittets text")
-    }
+    cleaned = {key: _clean(section_texts.get(key), "Avsnittets text") for key in section_keys()}
+    texts = {key: text for key, text in cleaned.items() if text}
     before = _texts(analysis)
     analysis.title = title
     analysis.introduction = _clean(introduction, "Inledningen")

@@ -724,9 +724,10 @@ def assignment_figures(scope: Scope) -> Table:
     )
 
 
-# The analysis, in order: one function per section (each returns its Table). A new section is
-# one function here — e.g. IVO's fast route, joint dialogs §7.1.2, in-depth reviews §7.1.3,
-# the recurring reports on time.
+# The analysis, in order: one function per section, ``(scope: Scope) -> Table``, whose table's
+# key is the function's name (the purchaser's text per section is stored under it; a test
+# checks). A new section is one function here — e.g. IVO's fast route, joint dialogs §7.1.2,
+# in-depth reviews' conclusions §7.1.3, the recurring reports on time.
 SECTIONS: list[Callable[[Scope], Table]] = [
     heat_map,
     compliance_by_requirement,
