@@ -34,6 +34,7 @@ API_RESOURCES = (
     "sanctions",
 )
 REVIEWERS = frozenset({Role.ADMIN, Role.BESTALLARE, Role.GRANSKARE})
+ANALYSIS_READERS = frozenset({Role.ADMIN, Role.BESTALLARE, Role.GRANSKARE, Role.LASARE})
 UNIT_AND_REVIEWERS = frozenset(
     {Role.VERKSAMHETSCHEF, Role.PERSONAL, Role.BESTALLARE, Role.GRANSKARE}
 )
@@ -156,6 +157,16 @@ ROUTE_ACCESS: dict[str, Access] = {
     "yearwheel.patient_safety": Access(roles=UNIT_AND_REVIEWERS),
     "yearwheel.patient_safety_file": Access(roles=UNIT_AND_REVIEWERS),
     "yearwheel.assignment": Access(roles=UNIT_AND_REVIEWERS),
+    # The annual analysis (§7.1.4): the region's readers read what is published; only
+    # Beställarenheten (and the administratör) write and publish. Health-centre staff are
+    # not among its readers: it holds every unit's results.
+    "analysis.index": Access(roles=ANALYSIS_READERS),
+    "analysis.show": Access(roles=ANALYSIS_READERS),
+    "analysis.pdf": Access(roles=ANALYSIS_READERS),
+    "analysis.new": roles(Role.BESTALLARE, Role.ADMIN),
+    "analysis.edit": roles(Role.BESTALLARE, Role.ADMIN),
+    "analysis.act": roles(Role.BESTALLARE, Role.ADMIN),
+    "analysis.new_version": roles(Role.BESTALLARE, Role.ADMIN),
     "help.diagrams": Access(roles=ALL_ROLES),
     "catalog.index": Access(roles=ALL_ROLES),
     "catalog.edition": Access(roles=ALL_ROLES),

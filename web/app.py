@@ -41,6 +41,7 @@ BLUEPRINTS = (
     "web.reviews",
     "web.cases",
     "web.yearwheel",
+    "web.analysis",
     "web.auditlog",
     "web.help",
     "web.users",

@@ -10,6 +10,7 @@ from audit.db import Base
 from checklists import models as _checklist_models  # noqa: F401
 from checklists import rounds as _checklist_rounds  # noqa: F401
 from workflows import models as _workflow_models  # noqa: F401
+from workflows.analysis import models as _analysis_models  # noqa: F401
 from workflows.cases import models as _case_models  # noqa: F401
 from workflows.joint import models as _joint_models  # noqa: F401
 from workflows.reports import models as _report_models  # noqa: F401

@@ -437,6 +437,7 @@ class Reminder(Base):
 
 # The ärenden's rows live in their own package; importing them here keeps the metadata whole
 # wherever the workflow models are imported.
+from workflows.analysis import models as _analysis_models  # noqa: E402,F401
 from workflows.cases import models as _case_models  # noqa: E402,F401
 from workflows.joint import models as _joint_models  # noqa: E402,F401
 from workflows.reports import models as _report_models  # noqa: E402,F401

@@ -25,6 +25,8 @@ NOT_CHECKLIST = {Role.ADMIN: DENIED, Role.LASARE: DENIED}
 NOT_UNIT = {r: DENIED for r in Role if not r.is_unit_role}
 NOT_ADMIN = {r: DENIED for r in Role if r != Role.ADMIN}
 ONLY_PURCHASER = {r: DENIED for r in Role if r != Role.BESTALLARE}
+NOT_ANALYSIS_READER = {Role.VERKSAMHETSCHEF: DENIED, Role.PERSONAL: DENIED}
+NOT_ANALYSIS_AUTHOR = {r: DENIED for r in Role if r not in (Role.ADMIN, Role.BESTALLARE)}
 
 # endpoint -> (method, path, {role: expected}); a missing role means ``default``.
 MATRIX = {
@@ -474,6 +476,30 @@ MATRIX = {
         404,
     ),  # not a token of mine
     "apikeys.docs": ("GET", "/hjalp/api", {ANON: LOGIN}, OK),
+    # The annual analysis (§7.1.4): the region's readers read a published one; only the
+    # beställare and the administratör write, step and version it.
+    "analysis.index": ("GET", "/analys/", {ANON: LOGIN, **NOT_ANALYSIS_READER}, OK),
+    "analysis.show": ("GET", "/analys/{anid}", {ANON: LOGIN, **NOT_ANALYSIS_READER}, OK),
+    "analysis.pdf": ("GET", "/analys/{anid}/pdf", {ANON: LOGIN, **NOT_ANALYSIS_READER}, OK),
+    "analysis.new": ("POST", "/analys/ny", {ANON: LOGIN, **NOT_ANALYSIS_AUTHOR}, 422),  # no year
+    "analysis.edit": (
+        "POST",
+        "/analys/{anid}/text",
+        {ANON: LOGIN, **NOT_ANALYSIS_AUTHOR},
+        409,  # published: it cannot change
+    ),
+    "analysis.act": (
+        "POST",
+        "/analys/{anid}/atgard/publish",
+        {ANON: LOGIN, **NOT_ANALYSIS_AUTHOR},
+        409,  # refused by the machine: already published
+    ),
+    "analysis.new_version": (
+        "POST",
+        "/analys/{anid}/ny-version",
+        {ANON: LOGIN, **NOT_ANALYSIS_AUTHOR},
+        302,  # to the new draft
+    ),
 }
 
 
@@ -595,11 +621,18 @@ def people(db, app, tmp_path):
         place="Regionens hus",
         theme="Matris",
     )
+    from workflows.analysis import machine as am
+
+    analysis = am.start(db, users[Role.BESTALLARE], 2025)
+    analysis.introduction, analysis.conclusions = "Inledning.", "Slutsatser."
+    am.ANALYSIS.fire(db, users[Role.BESTALLARE], analysis, "submit_for_review")
+    am.ANALYSIS.fire(db, users[Role.BESTALLARE], analysis, "publish")
     db.commit()
     return {
         "vid": review.id,
         "vfid": review_file.id,
         "jid": joint.id,
+        "anid": analysis.id,
         "uid": users[Role.LASARE].id,
         "aid": arende.id,
         "adid": document.id,

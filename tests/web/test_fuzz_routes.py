@@ -44,6 +44,7 @@ from web.checklists.forms import prefix
 from workflows import action_plan as ap
 from workflows import dialog as dl
 from workflows import sanction as sc
+from workflows.analysis import machine as am
 from workflows.cases import types as case_types
 from workflows.cases.machine import CASE
 from workflows.cases.models import CaseKind, CaseState
@@ -329,6 +330,8 @@ def world(world_connection, tmp_path_factory):
     from audit.api_tokens import create_token
 
     api_token, _secret = create_token(db, users[Role.LASARE], "BI", 90)
+    analysis = am.start(db, bo, 2025)
+    analysis.introduction, analysis.conclusions = "Inledning.", "Slutsatser."
     db.commit()
     measure = db.scalar(sa.select(ActionMeasure).where(ActionMeasure.plan_id == plan.id))
     sections = sorted({item.requirement.section.split(".")[0] for item in checklist.items})
@@ -364,6 +367,7 @@ def world(world_connection, tmp_path_factory):
         unit_id=unit.id,
         joint_requirement_id=noncompliant.requirement_id,
         token_id=api_token.id,
+        analysis_id=analysis.id,
         editions=list(db.scalars(sa.select(CatalogEdition.code))),
     )
 
@@ -504,6 +508,7 @@ WORKFLOWS = {
     "cases.act": ("arende_id", CASE, "cases"),
     "reviews.act": ("review_id", REVIEW, "in_depth_reviews"),
     "joint.act": ("joint_id", jm.JOINT_DIALOG, "joint_dialogs"),
+    "analysis.act": ("analysis_id", am.ANALYSIS, "annual_analyses"),
 }
 TRIGGER_FORMS = {
     "request_material": {
@@ -601,6 +606,7 @@ def _path_values(world) -> dict:
         "joint_id": [world["joint_id"]],
         "follow_up_id": [world["follow_up_id"]],
         "token_id": [world["token_id"]],
+        "analysis_id": [world["analysis_id"]],
         "kind": [k.value for k in CaseKind],
         "round_id": [world["round_id"]],
         "unit_code": [world["unit_code"]],
@@ -753,6 +759,13 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
             "comment": "Ny växel.",
         },
         "yearwheel.patient_safety": {"sent_on": f"{dt.date.today().year - 1}-02-27"},
+        "analysis.new": {"year": "2027"},
+        "analysis.edit": {
+            "title": "Årlig analys",
+            "introduction": "Inledning.",
+            "conclusions": "Slutsatser.",
+            **{f"text_{key}": "Analys av avsnittet." for key in am.section_keys()},
+        },
         "sanctions.ivo": unit
         | {
             "referred_on": "2025-12-01",

@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from web.help import bp
 from workflows.action_plan import ACTION_PLAN
+from workflows.analysis.machine import ANALYSIS
 from workflows.cases.machine import CASE
 from workflows.diagram import svg, transitions
 from workflows.dialog import DIALOG
@@ -19,6 +20,7 @@ WORKFLOWS = [
     ("sanktion", SANCTION, "§7.1.3"),
     ("fordjupning", REVIEW, "§7.1.3"),
     ("arende", CASE, "§2.6, §2.7.5–2.7.6, §2.13.1, §3.1.1, §3.3, §3.8, §3.9, §3.20, §4.9"),
+    ("arlig-analys", ANALYSIS, "§7.1.4"),
 ]
 
 

@@ -18,6 +18,7 @@ from web.forms import BaseForm
 from web.i18n import LANGUAGES
 from web.main import bp
 from web.redirects import safe_local_path
+from workflows.analysis.machine import published as published_analyses
 from workflows.cases.models import Case, CaseState
 from workflows.fast_route import fast_route
 from workflows.joint.operations import REQUIRED_PER_YEAR, held_or_planned
@@ -106,6 +107,7 @@ def start():
         joint_have = held_or_planned(db, dt.date.today().year)
     # The beställare's fast route (§7.1.3): patient-safety findings without an IVO decision.
     fast = fast_route(db, undecided_only=True) if Role.BESTALLARE in roles else []
+    analyses = published_analyses(db) if Role.LASARE in roles else []
     user_count = None
     if Role.ADMIN in roles:
         user_count = db.scalar(sa.select(sa.func.count()).where(User.active.is_(True)))
@@ -115,6 +117,7 @@ def start():
         overview=overview,
         recent=recent,
         user_count=user_count,
+        analyses=analyses,
         Role=Role,
         UnitKind=UnitKind,
         roles=roles,

@@ -14,9 +14,10 @@ from markupsafe import Markup, escape
 from audit.models import Area, Operator, Unit, UnitKind
 from audit.text import TextRefused
 from checklists import operations as ops
+from checklists import results
 from checklists.answers import Status
 from checklists.models import CatalogEdition, Requirement
-from checklists.rounds import Checklist, ChecklistItem, ChecklistStatus, Round
+from checklists.rounds import Checklist, ChecklistStatus, Round
 from web.database import get_db
 from web.forms import choices
 from web.labels import label
@@ -172,15 +173,8 @@ _COUNTS = {
     Status.NOT_ANSWERED.value: 4,
     Status.NOT_APPLICABLE.value: 5,
 }
-# Core columns, not ORM attributes: the overview reads tens of thousands of plain rows, and an
-# ORM-enabled select would send each through the ORM's row loading.
-_ITEMS = ChecklistItem.__table__
-_CHECKLISTS = Checklist.__table__
-_REQUIREMENTS = Requirement.__table__
-_UNITS = Unit.__table__
-_EFFECTIVE_STATUS = sa.type_coerce(
-    sa.func.coalesce(_ITEMS.c.override_status, _ITEMS.c.auto_status), sa.String
-)
+_CHECKLISTS = results.CHECKLISTS
+_UNITS = results.UNITS
 _OVERVIEW_FILTERS = {
     "area": {a.value for a in Area},
     "operator": {o.value for o in Operator},
@@ -237,13 +231,7 @@ def _overview_rows(db, round_, filters: dict, q: str):
         .where(c.round_id == round_.id)
         .order_by(u.name)
     ).all()
-    cells_stmt = (
-        sa.select(_ITEMS.c.checklist_id, _REQUIREMENTS.c.area, _EFFECTIVE_STATUS, sa.func.count())
-        .join_from(_ITEMS, _CHECKLISTS, c.id == _ITEMS.c.checklist_id)
-        .join(_REQUIREMENTS, _REQUIREMENTS.c.id == _ITEMS.c.requirement_id)
-        .where(c.round_id == round_.id)
-        .group_by(_ITEMS.c.checklist_id, _REQUIREMENTS.c.area, _EFFECTIVE_STATUS)
-    )
+    cells_stmt = results.status_counts(c.round_id == round_.id)
     if filters.get("area") or filters.get("operator"):
         cells_stmt = cells_stmt.join(_UNITS, u.id == c.unit_id)
         if filters.get("area"):
