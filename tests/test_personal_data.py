@@ -62,6 +62,11 @@ NOT_FREE_TEXT = {
     "reminders.kind": "upcoming | overdue",
     "case_documents.sha256": "SHA-256 of the stored file",
     "case_documents.media_type": "one of the allowed media types",
+    "calendar_tokens.token_hash": "SHA-256 of the calendar feed's token",
+    "outbox_messages.key": "a key built by the code from ids (reminder:17:user:4)",
+    "outbox_messages.kind": "one of the notification kinds, set by the code",
+    "outbox_messages.claim_token": "a random hex token of the sender that claimed it",
+    "outbox_messages.message_id": "the Message-ID built by the code from the id and key",
 }
 
 

@@ -39,6 +39,8 @@ BLUEPRINTS = (
     "web.auditlog",
     "web.help",
     "web.users",
+    "web.calendar",
+    "web.outbox",
 )
 
 

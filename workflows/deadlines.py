@@ -7,7 +7,8 @@ ends, §4.9.2) — and queues a reminder when the deadline is a few working days
 (``due_soon``; each deadline may say how many) and when it has passed (``overdue``).
 Reminders are unique per thing, kind and date, and inserted with ON CONFLICT DO NOTHING, so the
 scan is idempotent and two scans at once cannot queue anything twice. Cron-friendly:
-``halsoval deadlines scan``.
+``halsoval deadlines scan``. Each new reminder is e-mailed to the people whose turn it is
+(:mod:`workflows.notifications`).
 """
 
 from __future__ import annotations
@@ -118,8 +119,14 @@ def open_deadlines(session: Session) -> list[Deadline]:
             )
         ):
             found.append(Deadline("sanction_case", row[0], row[1], row[2], f"{what} ”{row[3]}”"))
+    # A unit's extended deadline (Checklist.deadline) wins over the round's.
     for row in session.execute(
-        sa.select(Checklist.id, Checklist.unit_id, Round.deadline, Round.title)
+        sa.select(
+            Checklist.id,
+            Checklist.unit_id,
+            sa.func.coalesce(Checklist.deadline, Round.deadline),
+            Round.title,
+        )
         .join(Round)
         .where(Checklist.status.in_([ChecklistStatus.OPEN, ChecklistStatus.RETURNED]))
     ):
@@ -197,11 +204,17 @@ def case_deadlines(session: Session) -> list[Deadline]:
 class ScanResult:
     due_soon: int = 0
     overdue: int = 0
+    emails: int = 0
 
 
 def scan(session: Session, today: dt.date) -> ScanResult:
     """Köa påminnelser for deadlines within REMIND_WORKING_DAYS working days, and for those
-    that have passed. Safe to run any number of times, also concurrently."""
+    that have passed, and e-mail each new reminder to the people whose turn it is
+    (:func:`workflows.notifications.mail_reminders`, through the outbox in this transaction).
+    Safe to run any number of times, also concurrently: only reminders this scan inserted are
+    e-mailed, and each e-mail's outbox key is unique."""
+    from workflows.notifications import mail_reminders
+
     _lock(session)
     rows = []
     for deadline in open_deadlines(session):
@@ -233,10 +246,12 @@ def scan(session: Session, today: dt.date) -> ScanResult:
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Reminder)
     statement = insert.on_conflict_do_nothing(
         index_elements=["entity_type", "entity_id", "kind", "due_on"]
-    ).returning(Reminder.kind)
-    for kind in session.scalars(statement, rows):
-        if kind == "overdue":
+    ).returning(Reminder)
+    new = list(session.scalars(statement, rows))
+    for reminder in new:
+        if reminder.kind == "overdue":
             result.overdue += 1
         else:
             result.due_soon += 1
+    result.emails = mail_reminders(session, new)
     return result

@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from audit.access import restrict_to_visible
 from audit.accounts import LOGIN_ACTIONS
-from audit.db import utcnow
 from audit.models import REGION_ROLES, Area, Role, Unit, UnitKind, User
 from audit.trail import AuditEvent
 from checklists.operations import progress
@@ -24,10 +23,10 @@ from workflows.models import (
     DialogState,
     FollowUpDialog,
     PlanState,
-    Reminder,
     SanctionCase,
     SanctionState,
 )
+from workflows.notifications import open_reminders
 
 
 @bp.route("/")
@@ -86,19 +85,8 @@ def start():
         ).all()
     checklist_progress = progress(db, [c.id for c, _, _ in waiting + to_review])
     tasks = _workflow_tasks(db, roles)
-    reminders = (
-        db.scalars(
-            restrict_to_visible(
-                sa.select(Reminder)
-                .where(Reminder.created_at >= utcnow() - dt.timedelta(days=14))
-                .order_by(Reminder.due_on),
-                current_user,
-                Reminder.unit_id,
-            ).limit(20)
-        ).all()
-        if roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL, Role.BESTALLARE, Role.GRANSKARE}
-        else []
-    )
+    # The open deadlines whose turn is this user's (workflows.notifications.TURN).
+    reminders = open_reminders(db, current_user)
     user_count = None
     if Role.ADMIN in roles:
         user_count = db.scalar(sa.select(sa.func.count()).where(User.active.is_(True)))
