@@ -362,14 +362,16 @@ def message_id(message: OutboxMessage, domain: str) -> str:
     return f"<halsoval.{message.id}.{digest}@{domain}>"
 
 
-def build_message(message: OutboxMessage, settings: SmtpSettings) -> EmailMessage:
+def build_message(
+    message: OutboxMessage, settings: SmtpSettings, mid: str | None = None
+) -> EmailMessage:
     """The e-mail as it goes out: plain text in UTF-8, attachments as their own parts."""
     email = EmailMessage()
     email["From"] = settings.sender
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Date"] = format_datetime(message.created_at)
-    email["Message-ID"] = message.message_id or message_id(message, settings.domain)
+    email["Message-ID"] = mid or message.message_id or message_id(message, settings.domain)
     # RFC 3834: sent by a program, so out-of-office replies are not sent back.
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body)
@@ -522,8 +524,9 @@ def send_pending(
             if message is None:
                 break
             mid = message.message_id or message_id(message, settings.domain)
-            message.message_id = mid
-            email = build_message(message, settings)
+            email = build_message(message, settings, mid)
+            # Nothing of the message is written outside _mark's own transactions.
+            session.expunge(message)
             try:
                 if smtp is not None:
                     try:
