@@ -95,6 +95,8 @@ def _require_editable(user: User, checklist: Checklist, refusal: str) -> None:
     """The unit may change its checklist only while it is open or returned to it."""
     if not can_answer(user, checklist):
         raise ChecklistError(refusal)
+    if checklist.status == ChecklistStatus.NOT_SUBMITTED:
+        raise ChecklistError("Omgången är stängd: checklistan lämnades inte in och är låst.")
     if checklist.status not in EDITABLE_STATUSES:
         raise ChecklistError("Checklistan är inskickad och låst.")
 
