@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from audit.models import Role
+from audit.outbox import OutboxState
 from checklists import operations as ops
 from checklists.answers import Status
 from checklists.catalog import EDITIONS_DIR, load_edition
@@ -122,7 +123,8 @@ QUERY = {
     "operator": ["egenregi", "privat"],
     "status": [s.value for s in ChecklistStatus]
     + ["active", "inactive", "all", "alla"]
-    + [s.value for s in CaseState],
+    + [s.value for s in CaseState]
+    + [s.value for s in OutboxState],
     "roll": [r.value for r in Role],
     "sjukvardsgrupp": ["1"],
     "answer_type": [t.value for t in AnswerType],
@@ -438,6 +440,8 @@ TRIGGER_FORMS = {
         "role_1": "verksamhetschef",
         "role_2": "medicinskt ansvarig",
         "role_3": "beställare",
+        "email_1": "vera@example.se",
+        "email_2": "",
     },
     "hold_meeting": {"minutes": "Genomgång av iakttagelserna."},
     "submit": {"report": "Klart."},
@@ -510,6 +514,8 @@ def _path_values(world) -> dict:
         "edition_code": world["editions"],
         "section": [*world["item_sections"].values(), *world["top_sections"]],
         "filename": ["app.css"],
+        "message_id": ["1"],
+        "token": ["okand-token"],
     }
 
 
@@ -580,6 +586,21 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
             "repeat": "grusväg tallskog kaffepanna",
         },
         "checklists.return_checklist": {"message": "Komplettera."},
+        "rounds.extend": {
+            "extend-scope": "all",
+            "extend-new_deadline": "2025-04-01",
+            "extend-reason": "Sjukdom.",
+        },
+        "rounds.add_unit": {"add-unit": "", "add-reason": "Glömdes."},
+        "rounds.close": {"close-confirm": "y", "close-reason": "Tiden är ute."},
+        "users.set_email": {"email": "ny@example.se"},
+        "users.own_email": {"email": "ny@example.se"},
+        "users.own_notifications": {
+            "notify_due_soon": "y",
+            "notify_overdue": "y",
+            "notify_rounds": "",
+            "notify_invitations": "y",
+        },
         "checklists.upload": {"file": ""},
         "cases.upload": {"document_kind": "application", "file": ""},
         "dialogs.new": unit | {"title": "Dialog"},
@@ -690,7 +711,7 @@ def test_the_fuzzer_knows_every_parameter():
     known = (
         set(QUERY)
         | {n for names in EXTRA_FIELDS.values() for n in names}
-        | {"csrf_token", "viewport"}
+        | {"csrf_token", "viewport", "author", "generator"}  # <meta name=…> of print pages
     )
     for form in TRIGGER_FORMS.values():
         known |= set(form)
