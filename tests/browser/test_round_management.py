@@ -48,7 +48,7 @@ def test_extend_remind_add_and_close_a_round(live_server, live_env, signed_in):
     screenshot(purchaser, "60-hantera-omgang")
 
     # Extend for one unit: without a reason it is refused, the date typed is kept.
-    manage.get_by_label("För").select_option(label="Backens hälsocentral (2025-03-31)")
+    manage.get_by_label("För", exact=True).select_option(label="Backens hälsocentral (2025-03-31)")
     manage.get_by_label("Ny sista svarsdag").fill("2025-04-15")
     manage.get_by_role("button", name="Förläng svarstiden").click()
     expect(purchaser.locator("#error-summary")).to_contain_text("Ange ett skäl.")
