@@ -382,3 +382,56 @@ def test_settings_come_from_the_environment_and_hide_the_password():
         {"HALSOVAL_SMTP_HOST": "x", "HALSOVAL_SMTP_FROM": "a@b.se", "HALSOVAL_SMTP_STARTTLS": "0"}
     )
     assert (plain.port, plain.starttls) == (25, False)
+
+
+def test_the_cron_commands_are_idempotent(live, smtp, monkeypatch):
+    """``halsoval deadlines scan`` then ``halsoval outbox send``, each run twice, as cron
+    would: one e-mail arrives."""
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    factory, url = live
+    with factory() as db:
+        db.execute(sa.delete(OutboxMessage))
+        unit = make_unit(db)
+        _person(db, Role.VERKSAMHETSCHEF, unit, "cron@example.se")
+        db.add(
+            FollowUpDialog(
+                unit_id=unit.id,
+                title="Cron",
+                status=DialogState.MATERIAL_REQUESTED,
+                material_deadline=dt.date(2026, 1, 5),
+            )
+        )
+        db.commit()
+    inbox = Inbox()
+    settings = smtp(inbox)
+    monkeypatch.setenv("HALSOVAL_DATABASE_URL", url)
+    monkeypatch.setenv("HALSOVAL_SMTP_HOST", settings.host)
+    monkeypatch.setenv("HALSOVAL_SMTP_PORT", str(settings.port))
+    monkeypatch.setenv("HALSOVAL_SMTP_STARTTLS", "0")
+    monkeypatch.setenv("HALSOVAL_SMTP_FROM", "uppfoljning@example.se")
+    monkeypatch.setenv("HALSOVAL_SMTP_PASSWORD", "hemligt-lösen")
+    runner = CliRunner()
+    outputs = []
+    for _ in range(2):
+        for args in (["deadlines", "scan", "--today", "2026-01-07"], ["outbox", "send"]):
+            result = runner.invoke(main, args)
+            assert result.exit_code == 0, result.output
+            outputs.append(result.output)
+    assert [m["To"] for m in inbox.received] == ["cron@example.se"]
+    assert "1 försenade; 1 e-postmeddelanden köade" in outputs[0]
+    assert outputs[1].startswith("Skickade: 1,") and outputs[3].startswith("Skickade: 0,")
+    assert not any("hemligt" in out for out in outputs)
+
+
+def test_every_reminder_link_is_a_route_of_the_app():
+    from web import create_app
+    from workflows.notifications import PATHS
+
+    app = create_app({"SECRET_KEY": "x", "SESSION_FACTORY": lambda: None})
+    adapter = app.url_map.bind("localhost")
+    for path in filter(None, PATHS.values()):
+        adapter.match(path.format(id=1))  # raises NotFound if not a route
+    adapter.match("/atgardsplaner/1")  # a measure's reminder links to its plan
