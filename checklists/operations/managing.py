@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from audit.db import utcnow
 from audit.models import Role, Unit, UnitKind, User
@@ -99,6 +99,7 @@ def unsubmitted(session: Session, round_: Round) -> list[Checklist]:
             sa.select(Checklist)
             .join(Unit, Unit.id == Checklist.unit_id)
             .where(Checklist.round_id == round_.id, Checklist.status.in_(EDITABLE_STATUSES))
+            .options(contains_eager(Checklist.unit))
             .order_by(Unit.name)
         )
     )
