@@ -357,8 +357,10 @@ class SmtpSettings:
 
 
 def message_id(message: OutboxMessage, domain: str) -> str:
-    """The message's Message-ID: the same at every attempt (its id and a digest of its key)."""
-    digest = hashlib.sha256(message.key.encode()).hexdigest()[:16]
+    """The message's Message-ID: the same at every attempt, unique across installations (its
+    id, the moment it was queued and a digest of its key)."""
+    queued = message.created_at.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S%f")
+    digest = hashlib.sha256(f"{message.key}|{queued}".encode()).hexdigest()[:20]
     return f"<halsoval.{message.id}.{digest}@{domain}>"
 
 
