@@ -22,7 +22,7 @@ from audit.models import Role, Unit, UnitKind, User
 from audit.outbox import Email, NotificationKind, base_url, enqueue_emails, unit_people
 from audit.trail import Actor, record
 from checklists.models import Requirement
-from checklists.operations.common import EDITABLE_STATUSES, ChecklistError, can_review
+from checklists.operations.common import EDITABLE_STATUSES, ChecklistError, _fire, can_review
 from checklists.operations.opening import fill_checklists
 from checklists.rounds import Checklist, ChecklistItem, ChecklistStatus, Round
 
@@ -162,7 +162,7 @@ def close_round(session: Session, user: User, round_: Round, reason: str | None 
     _check(user, round_)
     checklists = unsubmitted(session, round_)
     for checklist in checklists:
-        checklist.status = ChecklistStatus.NOT_SUBMITTED
+        _fire(checklist, "close_unsubmitted")
     round_.closed_at = utcnow()
     round_.closed_by_id = user.id
     session.flush()
