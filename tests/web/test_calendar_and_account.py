@@ -298,3 +298,39 @@ def test_start_page_lists_the_users_open_reminders(app, db, world):
     db.commit()
     page = _client(app, "vc").get("/").get_data(as_text=True)
     assert "Underlag till uppföljningsdialogen" not in page
+
+
+def test_a_booked_meeting_is_a_timed_event_in_the_feed(app, db, world):
+    _book(db, world["own"], world["bo"])
+    events = _events(app, _new_feed(_client(app, "vc")))
+    meeting = next(e for e in events if str(e["SUMMARY"]).startswith("Uppföljningsmöte"))
+    assert meeting.decoded("DTSTART") == dt.datetime(2030, 5, 20, 7, 0, tzinfo=dt.UTC)
+    assert meeting.decoded("DTEND") - meeting.decoded("DTSTART") == dt.timedelta(hours=2)
+    assert str(meeting["LOCATION"]) == "Byske hälsocentral, konferensrummet"
+
+
+def test_a_new_source_is_filtered_by_the_users_scope(app, db, world, monkeypatch):
+    """A source added at merge (the årshjul's duties) cannot leak another unit's items."""
+    from workflows import calendar as cal
+
+    backen_id = world["theirs"].unit_id
+    byske_id = world["own"].unit_id
+
+    def duties(session, user):
+        yield cal.CalendarItem(
+            "duty-backen", "Backens plikt", dt.date(2027, 3, 1), unit_id=backen_id
+        )
+        yield cal.CalendarItem("duty-byske", "Byskes plikt", dt.date(2027, 3, 1), unit_id=byske_id)
+        yield cal.CalendarItem("duty-region", "Regionens plikt", dt.date(2027, 3, 1))
+
+    monkeypatch.setattr(cal, "SOURCES", [*cal.SOURCES, duties])
+    vc = db.scalar(sa.select(User).where(User.username == "vc"))
+    summaries = {i.summary for i in cal.calendar_items(db, vc)}
+    assert "Byskes plikt" in summaries
+    assert not summaries & {"Backens plikt", "Regionens plikt"}
+    bo = db.scalar(sa.select(User).where(User.username == "bo"))
+    assert {"Backens plikt", "Byskes plikt", "Regionens plikt"} <= {
+        i.summary for i in cal.calendar_items(db, bo)
+    }
+    admin = db.scalar(sa.select(User).where(User.username == "admin"))
+    assert cal.calendar_items(db, admin) == []  # no follow-up work of their own
