@@ -313,6 +313,40 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> None
     )
 
 
+def set_email(session: Session, actor: Actor, user: User, email: str | None) -> None:
+    """Ändra e-postadress (the administratör, or the user on their own account page); empty
+    removes it (no e-mail at all). Refused unless it looks like an address one can send to."""
+    from audit.outbox import valid_email
+
+    email = (email or "").strip() or None
+    if email is not None and not valid_email(email):
+        raise AccountError("Ange en e-postadress som namn@exempel.se.")
+    if email == user.email:
+        return
+    before = user.email
+    user.email = email
+    session.flush()
+    record(
+        session, actor, "user", user.id, "email", before={"email": before}, after={"email": email}
+    )
+
+
+def set_notifications(
+    session: Session, actor: Actor, user: User, settings: dict[str, bool]
+) -> None:
+    """Aviseringar: which kinds of e-mail the user wants (audit.outbox.NOTIFY_ATTRIBUTE)."""
+    from audit.outbox import NOTIFY_ATTRIBUTE
+
+    before = {a: getattr(user, a) for a in NOTIFY_ATTRIBUTE.values()}
+    after = {a: bool(settings.get(a, before[a])) for a in NOTIFY_ATTRIBUTE.values()}
+    if before == after:
+        return
+    for attribute, value in after.items():
+        setattr(user, attribute, value)
+    session.flush()
+    record(session, actor, "user", user.id, "notifications", before=before, after=after)
+
+
 # --- login -------------------------------------------------------------------------------
 
 

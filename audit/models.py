@@ -164,6 +164,13 @@ class User(Base):
     # Engångslösenord: set by an administratör, to be replaced by the user's own at next login.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # E-postadress for reminders and invitations (audit.outbox); none means no e-mail at all.
+    email: Mapped[str | None] = mapped_column(sa.String(254), info=personal_text("E-postadress"))
+    # Aviseringar: which kinds of e-mail the user wants (audit.outbox.NotificationKind).
+    notify_due_soon: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    notify_overdue: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    notify_rounds: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    notify_invitations: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -270,3 +277,22 @@ class LoginThrottle(Base):
     last_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     known_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CalendarToken(Base):
+    """Kalenderlänk: the secret of one user's personal iCal feed (``/kalender/<token>.ics``).
+
+    Only the token's SHA-256 is stored; the token itself is shown once, when it is created.
+    Revoking sets ``revoked_at`` and the URL answers 404 from then on; a user has at most one
+    token that is not revoked (rotating revokes the old one in the same transaction).
+    """
+
+    __tablename__ = "calendar_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

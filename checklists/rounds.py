@@ -28,6 +28,8 @@ class ChecklistStatus(enum.StrEnum):
     SUBMITTED = "submitted"  # inskickad: waiting for review, locked for the unit
     RETURNED = "returned"  # återsänd för komplettering
     ACCEPTED = "accepted"  # godkänd: findings created, locked
+    # ej inlämnad: the round was closed before the unit submitted; locked, answers kept
+    NOT_SUBMITTED = "not_submitted"
 
 
 class Round(Base):
@@ -43,6 +45,9 @@ class Round(Base):
     deadline: Mapped[dt.date]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Stängd: no more answers; unsubmitted checklists became "ej inlämnad".
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     edition: Mapped[CatalogEdition] = relationship()
     checklists: Mapped[list[Checklist]] = relationship(back_populates="round")
@@ -65,10 +70,17 @@ class Checklist(Base):
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Förlängd svarstid for this unit only (the round's deadline otherwise).
+    deadline: Mapped[dt.date | None]
 
     round: Mapped[Round] = relationship(back_populates="checklists")
     unit: Mapped[Unit] = relationship()
     items: Mapped[list[ChecklistItem]] = relationship(back_populates="checklist")
+
+    @property
+    def due_on(self) -> dt.date:
+        """Sista svarsdag: the unit's extended deadline, else the round's."""
+        return self.deadline or self.round.deadline
 
 
 class ChecklistItem(Base):

@@ -72,6 +72,11 @@ NOT_FREE_TEXT = {
     "api_tokens.token_hash": "SHA-256 of the API token",
     "api_token_uses.method": "the HTTP method",
     "api_token_uses.endpoint": "the route's endpoint name, set by the code",
+    "calendar_tokens.token_hash": "SHA-256 of the calendar feed's token",
+    "outbox_messages.key": "a key built by the code from ids (reminder:17:user:4)",
+    "outbox_messages.kind": "one of the notification kinds, set by the code",
+    "outbox_messages.claim_token": "a random hex token of the sender that claimed it",
+    "outbox_messages.message_id": "the Message-ID built by the code from the id and key",
 }
 
 

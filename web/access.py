@@ -77,6 +77,11 @@ ROUTE_ACCESS: dict[str, Access] = {
     "rounds.index": Access(roles=REVIEWERS),
     "rounds.new": Access(roles=frozenset({Role.BESTALLARE, Role.GRANSKARE})),
     "rounds.overview": Access(roles=REVIEWERS),
+    # Managing an open round: who may open one.
+    "rounds.extend": roles(Role.BESTALLARE, Role.GRANSKARE),
+    "rounds.remind": roles(Role.BESTALLARE, Role.GRANSKARE),
+    "rounds.close": roles(Role.BESTALLARE, Role.GRANSKARE),
+    "rounds.add_unit": roles(Role.BESTALLARE, Role.GRANSKARE),
     "checklists.answer": Access(roles=UNIT_AND_REVIEWERS),
     "checklists.section": Access(roles=UNIT_AND_REVIEWERS),
     "checklists.save_item": roles(Role.VERKSAMHETSCHEF, Role.PERSONAL),
@@ -110,6 +115,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "dialogs.download": Access(roles=UNIT_AND_REVIEWERS),
     "dialogs.remove_file": Access(roles=UNIT_AND_REVIEWERS),
     "dialogs.link_checklist": roles(Role.BESTALLARE, Role.GRANSKARE),
+    "dialogs.invitation": Access(roles=UNIT_AND_REVIEWERS),
     "plans.index": Access(roles=UNIT_AND_REVIEWERS),
     "plans.new": roles(Role.BESTALLARE),
     "plans.show": Access(roles=UNIT_AND_REVIEWERS),
@@ -178,7 +184,8 @@ ROUTE_ACCESS: dict[str, Access] = {
     "users.revoke": roles(Role.ADMIN),
     "users.set_status": roles(Role.ADMIN),
     "users.reset_password": roles(Role.ADMIN),
-    # Every logged-in user, whatever their roles (even none): their own password.
+    "users.set_email": roles(Role.ADMIN),
+    # Every logged-in user, whatever their roles (even none): their own password and account.
     "users.own_password": Access(roles=ALL_ROLES, any_user=True),
     # Exports: whoever sees the page sees its export, scoped to the same unit (the unit comes
     # from the URL's checklist, dialog or case; a round's workbook filters to visible units).
@@ -196,6 +203,16 @@ ROUTE_ACCESS: dict[str, Access] = {
     "apikeys.create": Access(roles=ALL_ROLES),
     "apikeys.revoke": Access(roles=ALL_ROLES),
     "apikeys.docs": Access(roles=ALL_ROLES),
+    "users.account": Access(roles=ALL_ROLES, any_user=True),
+    "users.own_email": Access(roles=ALL_ROLES, any_user=True),
+    "users.own_notifications": Access(roles=ALL_ROLES, any_user=True),
+    "users.calendar_token": Access(roles=ALL_ROLES, any_user=True),
+    "users.revoke_calendar_token": Access(roles=ALL_ROLES, any_user=True),
+    # The feed's secret URL is its own authentication (calendar programs have no login);
+    # an unknown or revoked token is a 404, and the feed holds only its user's scope.
+    "calendar.feed": PUBLIC,
+    "outbox.index": roles(Role.ADMIN),
+    "outbox.retry": roles(Role.ADMIN),
 }
 
 # What a user with a one-time password may reach before choosing their own (engångslösenord).

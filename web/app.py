@@ -48,6 +48,8 @@ BLUEPRINTS = (
     "web.exports",
     "web.api",
     "web.apikeys",
+    "web.calendar",
+    "web.outbox",
 )
 
 

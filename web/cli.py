@@ -9,6 +9,8 @@ halsoval audit verify [--checkpoints PATH]   check the signed chain against the 
                                     exit 1 naming the kind of tampering and the row
 halsoval audit checkpoint [--to PATH]         sign the head of a verified chain into a file
 halsoval evidence gc [--delete]     evidence files no row references (dry run unless --delete)
+halsoval deadlines scan             queue reminders (and their e-mails) for deadlines
+halsoval outbox send [--limit N]    send the queued e-mail over SMTP (HALSOVAL_SMTP_*)
 halsoval demo setup                 seed units and demo users (printed with passwords)
 """
 
@@ -370,7 +372,40 @@ def deadlines_scan(today_text) -> None:
         _fail("ange datum som ÅÅÅÅ-MM-DD")
     with session_scope() as session:
         result = scan(session, today)
-    click.echo(f"Nya påminnelser: {result.due_soon} närmar sig, {result.overdue} försenade.")
+    click.echo(
+        f"Nya påminnelser: {result.due_soon} närmar sig, {result.overdue} försenade; "
+        f"{result.emails} e-postmeddelanden köade."
+    )
+
+
+# --- outbox --------------------------------------------------------------------------------
+@main.group("outbox")
+def outbox_group() -> None:
+    """Utkorgen: e-post som väntar på att skickas."""
+
+
+@outbox_group.command("send")
+@click.option("--limit", default=500, show_default=True, help="Högst så många meddelanden.")
+def outbox_send(limit: int) -> None:
+    """Skicka det som väntar i utkorgen över SMTP (för cron; säkert att köra parallellt).
+
+    SMTP enligt miljön: HALSOVAL_SMTP_HOST, _PORT, _USER, _PASSWORD, _STARTTLS, _FROM.
+    """
+    from audit.outbox import SmtpSettings, send_pending
+
+    try:
+        settings = SmtpSettings.from_env()
+    except ValueError as exc:
+        _fail(str(exc))
+    engine = make_engine()
+    try:
+        result = send_pending(make_session_factory(engine), settings, limit=limit)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"Skickade: {result.sent}, försöks igen senare: {result.retried}, "
+        f"misslyckade: {result.failed}, osäker leverans: {result.uncertain}."
+    )
 
 
 # --- evidence ------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ LABELS = {
     ChecklistStatus.SUBMITTED: _l("Submitted"),
     ChecklistStatus.RETURNED: _l("Returned for completion"),
     ChecklistStatus.ACCEPTED: _l("Accepted"),
+    ChecklistStatus.NOT_SUBMITTED: _l("Not submitted (round closed)"),
     Status.COMPLIANT: _l("Compliant"),
     Status.PARTLY_COMPLIANT: _l("Partly compliant"),
     Status.NON_COMPLIANT: _l("Non-compliant"),

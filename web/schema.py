@@ -5,6 +5,7 @@ Used by Alembic's env.py and by the test that models and migrations agree.
 
 from audit import api_tokens as _api_tokens  # noqa: F401
 from audit import models as _audit_models  # noqa: F401
+from audit import outbox as _audit_outbox  # noqa: F401
 from audit import trail as _audit_trail  # noqa: F401
 from audit.db import Base
 from checklists import models as _checklist_models  # noqa: F401

@@ -11,7 +11,8 @@ working days away (``due_soon``; each deadline may say how many) and when it has
 (``overdue``).
 Reminders are unique per thing, kind and date, and inserted with ON CONFLICT DO NOTHING, so the
 scan is idempotent and two scans at once cannot queue anything twice. Cron-friendly:
-``halsoval deadlines scan``.
+``halsoval deadlines scan``. Each new reminder is e-mailed to the people whose turn it is
+(:mod:`workflows.notifications`).
 """
 
 from __future__ import annotations
@@ -104,8 +105,14 @@ def open_deadlines(session: Session) -> list[Deadline]:
     ):
         found.append(Deadline("action_measure", row[0], row[1], row[2], f"Åtgärden ”{row[3]}”"))
     found.extend(sanction_deadlines(session))
+    # A unit's extended deadline (Checklist.deadline) wins over the round's.
     for row in session.execute(
-        sa.select(Checklist.id, Checklist.unit_id, Round.deadline, Round.title)
+        sa.select(
+            Checklist.id,
+            Checklist.unit_id,
+            sa.func.coalesce(Checklist.deadline, Round.deadline),
+            Round.title,
+        )
         .join(Round)
         .where(Checklist.status.in_([ChecklistStatus.OPEN, ChecklistStatus.RETURNED]))
     ):
@@ -256,12 +263,17 @@ def case_deadlines(session: Session) -> list[Deadline]:
 class ScanResult:
     due_soon: int = 0
     overdue: int = 0
+    emails: int = 0
 
 
 def scan(session: Session, today: dt.date) -> ScanResult:
     """Köa påminnelser for deadlines within REMIND_WORKING_DAYS working days, and for those
-    that have passed. Safe to run any number of times, also concurrently."""
+    that have passed, and e-mail each new reminder to the people whose turn it is
+    (:func:`workflows.notifications.mail_reminders`, through the outbox in this transaction).
+    Safe to run any number of times, also concurrently: only reminders this scan inserted are
+    e-mailed, and each e-mail's outbox key is unique."""
     from workflows.joint.operations import joint_dialog_deadlines
+    from workflows.notifications import mail_reminders
     from workflows.reports.operations import report_deadlines
 
     _lock(session)
@@ -300,10 +312,12 @@ def scan(session: Session, today: dt.date) -> ScanResult:
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Reminder)
     statement = insert.on_conflict_do_nothing(
         index_elements=["entity_type", "entity_id", "kind", "due_on"]
-    ).returning(Reminder.kind)
-    for kind in session.scalars(statement, rows):
-        if kind == "overdue":
+    ).returning(Reminder)
+    new = list(session.scalars(statement, rows))
+    for reminder in new:
+        if reminder.kind == "overdue":
             result.overdue += 1
         else:
             result.due_soon += 1
+    result.emails = mail_reminders(session, new)
     return result

@@ -21,17 +21,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from audit.db import utcnow
 from audit.models import Role, Unit, User
+from audit.outbox import Attachment, NotificationKind, enqueue_email, user_by_email, valid_email
 from audit.trail import Actor, record
 from checklists.evidence import EvidenceError, accept_upload
 from checklists.rounds import Checklist, Finding
 from checklists.workdays import add_working_days
+from workflows.calendar import Attendee, dialog_invitation
 from workflows.engine import Trigger, Workflow, WorkflowError
 from workflows.models import (
     DialogFinding,
@@ -45,6 +49,7 @@ from workflows.models import (
 )
 
 S = DialogState
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PURCHASER = frozenset({Role.BESTALLARE})
 REVIEWERS = frozenset({Role.BESTALLARE, Role.GRANSKARE})
 HEAD = frozenset({Role.VERKSAMHETSCHEF})
@@ -101,6 +106,15 @@ def head_and_medical_lead_attend(dialog, data, session) -> str | None:
             "Från hälsocentralen ska minst verksamhetschef och medicinskt ansvarig delta "
             f"(§7); saknas: {', '.join(missing)}."
         )
+    bad = [
+        str(p.get("name", "")).strip() or str(n)
+        for n, p in enumerate(participants, start=1)
+        if str(p.get("email") or "").strip() and not valid_email(str(p["email"]).strip())
+    ]
+    if bad:
+        return (
+            f"Ange e-postadressen som namn@exempel.se (eller lämna den tom) för: {', '.join(bad)}."
+        )
     if not isinstance(data.get("meeting_at"), dt.datetime):
         return "Ange datum och tid för mötet."
     if not _text(data, "meeting_place"):
@@ -148,10 +162,73 @@ def _store_meeting(dialog, data, session, user):
     dialog.meeting_at = data["meeting_at"]
     dialog.meeting_place = _text(data, "meeting_place")
     dialog.participants = [
-        DialogParticipant(name=p["name"].strip(), role_title=p["role_title"].strip().lower())
+        DialogParticipant(
+            name=p["name"].strip(),
+            role_title=p["role_title"].strip().lower(),
+            email=str(p.get("email") or "").strip() or None,
+        )
         for p in data["participants"]
         if str(p.get("name", "")).strip()
     ]
+    session.flush()
+    invite_participants(session, dialog, user)
+
+
+def organizer_of(user) -> Attendee:
+    """The meeting's organiser: the booking beställare (their address, else the sender's)."""
+    return Attendee(user.display_name, user.email or os.environ.get("HALSOVAL_SMTP_FROM"))
+
+
+def invite_participants(session, dialog, user, *, cancel: bool = False) -> int:
+    """Skicka mötesinbjudan (.ics, METHOD:REQUEST; CANCEL when the dialog is cancelled) to
+    every participant with an address, through the outbox in this transaction. A participant
+    whose address is an account's gets it only with that account's invitation setting on."""
+    from workflows.notifications import base_url
+
+    # The organiser is the beställare who planned the dialog, as in the downloadable .ics.
+    planner = session.get(User, dialog.created_by_id) if dialog.created_by_id else None
+    ics = dialog_invitation(dialog, organizer_of(planner or user), base_url(), cancel=cancel)
+    when = dialog.meeting_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d kl. %H.%M")
+    verb = "ställs in" if cancel else "bokat"
+    subject = f"Uppföljningsmöte {verb}: {dialog.title} – {dialog.unit.name}, {when}"
+    queued = 0
+    for participant in dialog.participants:
+        if not participant.email:
+            continue
+        account = user_by_email(session, participant.email)
+        body = (
+            f"Hej {participant.name},\n\n"
+            + (
+                f"Uppföljningsmötet {when} ställs in.\n"
+                if cancel
+                else f"Du är inbjuden till uppföljningsmöte {when} ({dialog.meeting_place}).\n"
+            )
+            + f"Dialog: {dialog.title}, {dialog.unit.name} (Uppdrag och regler §7.1.1).\n"
+            f"Mer om dialogen: {base_url()}/dialoger/{dialog.id}\n\n"
+            "Inbjudan finns som bilaga (mote.ics) att lägga in i din kalender.\n\n"
+            "Hälsoval uppföljning, Region Västerbotten\n"
+        )
+        method = "cancel" if cancel else "request"
+        key = f"dialog:{dialog.id}:invitation:{method}:{participant.email.lower()}"
+        if enqueue_email(
+            session,
+            key=key[:200],
+            user=account,
+            address=None if account else participant.email,
+            subject=subject,
+            body=body,
+            attachments=[
+                Attachment(
+                    "mote.ics",
+                    ics.decode(),
+                    "text/calendar",
+                    {"method": "CANCEL" if cancel else "REQUEST"},
+                )
+            ],
+            kind=NotificationKind.INVITATION,
+        ):
+            queued += 1
+    return queued
 
 
 def _store_minutes(dialog, data, session, user):
@@ -160,6 +237,8 @@ def _store_minutes(dialog, data, session, user):
 
 def _store_cancel(dialog, data, session, user):
     dialog.cancel_reason = data.get("reason")
+    if dialog.status == S.MEETING_BOOKED and dialog.meeting_at is not None:
+        invite_participants(session, dialog, user, cancel=True)
 
 
 DIALOG = Workflow(

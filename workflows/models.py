@@ -84,6 +84,8 @@ class DialogParticipant(Base):
     dialog_id: Mapped[int] = mapped_column(sa.ForeignKey("follow_up_dialogs.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200), info=personal_text("Namn"))
     role_title: Mapped[str] = mapped_column(sa.String(100), info=personal_text("Roll"))
+    # E-postadress for the meeting invitation (.ics); optional.
+    email: Mapped[str | None] = mapped_column(sa.String(254), info=personal_text("E-postadress"))
 
     dialog: Mapped[FollowUpDialog] = relationship(back_populates="participants")
 

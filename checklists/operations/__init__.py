@@ -7,6 +7,7 @@ Swedish message. Status changes go through :data:`CHECKLIST_MACHINE` only.
 - :mod:`.opening` — öppna en omgång (set-based);
 - :mod:`.answering` — besvara (one item or a section, optimistic lock per item), skicka in,
   underlag;
+- :mod:`.managing` — hantera en öppen omgång (förläng, påminn, stäng, lägg till enhet);
 - :mod:`.review` — granska (judgement per item), återsänd, godkänn.
 """
 
@@ -37,6 +38,14 @@ from checklists.operations.common import (
     guard_personal_data,
     is_empty,
 )
+from checklists.operations.managing import (
+    add_unit,
+    addable_units,
+    close_round,
+    extend_deadline,
+    remind_unsubmitted,
+    unsubmitted,
+)
 from checklists.operations.opening import RoundSelection, open_round
 from checklists.operations.review import (
     accept,
@@ -57,6 +66,12 @@ __all__ = [
     "RoundSelection",
     "accept",
     "add_evidence",
+    "add_unit",
+    "addable_units",
+    "close_round",
+    "extend_deadline",
+    "remind_unsubmitted",
+    "unsubmitted",
     "can_answer",
     "can_review",
     "can_submit",

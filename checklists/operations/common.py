@@ -48,6 +48,12 @@ CHECKLIST_MACHINE = Machine(
             "source": ChecklistStatus.SUBMITTED,
             "dest": ChecklistStatus.ACCEPTED,
         },
+        {
+            # The round is closed before the unit handed its checklist in (ej inlämnad).
+            "trigger": "close_unsubmitted",
+            "source": [ChecklistStatus.OPEN, ChecklistStatus.RETURNED],
+            "dest": ChecklistStatus.NOT_SUBMITTED,
+        },
     ],
     auto_transitions=False,
     send_event=True,
@@ -58,6 +64,7 @@ _REFUSED = {
     "submit": "Checklistan kan inte skickas in nu: den är redan inskickad eller godkänd.",
     "return_for_completion": "Bara en inskickad checklista kan återsändas för komplettering.",
     "accept": "Bara en inskickad checklista kan godkännas.",
+    "close_unsubmitted": "Bara en checklista som inte är inskickad stängs som ej inlämnad.",
 }
 
 
@@ -95,6 +102,8 @@ def _require_editable(user: User, checklist: Checklist, refusal: str) -> None:
     """The unit may change its checklist only while it is open or returned to it."""
     if not can_answer(user, checklist):
         raise ChecklistError(refusal)
+    if checklist.status == ChecklistStatus.NOT_SUBMITTED:
+        raise ChecklistError("Omgången är stängd: checklistan lämnades inte in och är låst.")
     if checklist.status not in EDITABLE_STATUSES:
         raise ChecklistError("Checklistan är inskickad och låst.")
 

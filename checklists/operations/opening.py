@@ -79,38 +79,7 @@ def open_round(
             ).where(*unit_filter),
         )
     )
-    by_rule: dict[str, list[int]] = defaultdict(list)
-    for requirement_id, applies_to in requirements:
-        by_rule[json.dumps(applies_to, sort_keys=True)].append(requirement_id)
-    for rule, ids in by_rule.items():
-        session.execute(
-            sa.insert(ChecklistItem).from_select(
-                [
-                    "checklist_id",
-                    "requirement_id",
-                    "auto_status",
-                    "version",
-                    "needs_completion",
-                ],
-                sa.select(
-                    Checklist.id,
-                    Requirement.id,
-                    sa.literal(Status.NOT_ANSWERED.value),
-                    sa.literal(1),
-                    sa.false(),
-                )
-                .join(Unit, Unit.id == Checklist.unit_id)
-                .join(Requirement, Requirement.id.in_(ids))
-                .where(Checklist.round_id == round_.id, applicability.condition(json.loads(rule))),
-            )
-        )
-    # A unit to which nothing selected applies gets no checklist.
-    session.execute(
-        sa.delete(Checklist).where(
-            Checklist.round_id == round_.id,
-            ~sa.exists().where(ChecklistItem.checklist_id == Checklist.id),
-        )
-    )
+    fill_checklists(session, round_.id, requirements)
     counts = session.execute(
         sa.select(sa.func.count(sa.distinct(Checklist.id)), sa.func.count(ChecklistItem.id))
         .select_from(Checklist)
@@ -136,3 +105,49 @@ def open_round(
         },
     )
     return round_
+
+
+def fill_checklists(
+    session: Session,
+    round_id: int,
+    requirements: list[tuple[int, dict]],
+    checklist_id: int | None = None,
+) -> None:
+    """Put each (requirement id, applicability rule) that applies to a checklist's unit into
+    the round's checklists (or one of them); remove checklists nothing applies to. Set-based:
+    one INSERT … SELECT per distinct applicability rule."""
+    by_rule: dict[str, list[int]] = defaultdict(list)
+    for requirement_id, applies_to in requirements:
+        by_rule[json.dumps(applies_to, sort_keys=True)].append(requirement_id)
+    only = [Checklist.round_id == round_id]
+    if checklist_id is not None:
+        only.append(Checklist.id == checklist_id)
+    for rule, ids in by_rule.items():
+        session.execute(
+            sa.insert(ChecklistItem).from_select(
+                [
+                    "checklist_id",
+                    "requirement_id",
+                    "auto_status",
+                    "version",
+                    "needs_completion",
+                ],
+                sa.select(
+                    Checklist.id,
+                    Requirement.id,
+                    sa.literal(Status.NOT_ANSWERED.value),
+                    sa.literal(1),
+                    sa.false(),
+                )
+                .join(Unit, Unit.id == Checklist.unit_id)
+                .join(Requirement, Requirement.id.in_(ids))
+                .where(*only, applicability.condition(json.loads(rule))),
+            )
+        )
+    # A unit to which nothing selected applies gets no checklist.
+    session.execute(
+        sa.delete(Checklist).where(
+            *only,
+            ~sa.exists().where(ChecklistItem.checklist_id == Checklist.id),
+        )
+    )

@@ -51,6 +51,32 @@ MATRIX = {
     "rounds.index": ("GET", "/omgangar/", {ANON: LOGIN, **NOT_REVIEWER}, OK),
     "rounds.new": ("GET", "/omgangar/ny", {ANON: LOGIN, **NOT_REVIEWER, Role.ADMIN: DENIED}, OK),
     "rounds.overview": ("GET", "/omgangar/{rid}", {ANON: LOGIN, **NOT_REVIEWER}, OK),
+    # Managing a round: an empty form is refused beside its fields; the reminder goes out
+    # (nobody at the unit has an address, so nothing is queued) and leads back.
+    "rounds.extend": (
+        "POST",
+        "/omgangar/{rid}/forlang",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        422,
+    ),
+    "rounds.remind": (
+        "POST",
+        "/omgangar/{rid}/paminn",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        302,
+    ),
+    "rounds.close": (
+        "POST",
+        "/omgangar/{rid}/stang",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        422,
+    ),
+    "rounds.add_unit": (
+        "POST",
+        "/omgangar/{rid}/enheter",
+        {ANON: LOGIN, **{r: DENIED for r in Role if r not in (Role.BESTALLARE, Role.GRANSKARE)}},
+        422,
+    ),
     "checklists.answer": ("GET", "/checklistor/{cid}", {ANON: LOGIN, **NOT_CHECKLIST}, OK),
     "checklists.submit": (
         "POST",
@@ -133,6 +159,13 @@ MATRIX = {
         {ANON: LOGIN, **NOT_CHECKLIST},
         409,
     ),  # refused by the machine: planned
+    # Only a booked meeting has an invitation: the planned dialog has none.
+    "dialogs.invitation": (
+        "GET",
+        "/dialoger/{did}/inbjudan.ics",
+        {ANON: LOGIN, **NOT_CHECKLIST},
+        404,
+    ),
     "dialogs.dispose": (
         "POST",
         "/dialoger/{did}/iakttagelser/1",
@@ -420,6 +453,17 @@ MATRIX = {
         OK,
     ),  # the one-time password page
     "users.own_password": ("GET", "/konto/losenord", {ANON: LOGIN}, OK),
+    # An empty address is allowed (it removes the address).
+    "users.set_email": ("POST", "/anvandare/{uid}/e-post", {ANON: LOGIN, **NOT_ADMIN}, 302),
+    "users.account": ("GET", "/konto/", {ANON: LOGIN}, OK),
+    "users.own_email": ("POST", "/konto/e-post", {ANON: LOGIN}, 302),
+    "users.own_notifications": ("POST", "/konto/aviseringar", {ANON: LOGIN}, 302),
+    "users.calendar_token": ("POST", "/konto/kalender", {ANON: LOGIN}, OK),  # shown once
+    "users.revoke_calendar_token": ("POST", "/konto/kalender/aterkalla", {ANON: LOGIN}, 302),
+    # The feed's secret is its login: an unknown token is a 404 for everyone.
+    "calendar.feed": ("GET", "/kalender/okand.ics", {}, 404),
+    "outbox.index": ("GET", "/utkorg/", {ANON: LOGIN, **NOT_ADMIN}, OK),
+    "outbox.retry": ("POST", "/utkorg/999/skicka-igen", {ANON: LOGIN, **NOT_ADMIN}, 404),
     "auditlog.index": (
         "GET",
         "/granskningslogg/",

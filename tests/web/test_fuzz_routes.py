@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from audit.models import Role
+from audit.outbox import OutboxState
 from checklists import operations as ops
 from checklists.answers import Status
 from checklists.catalog import EDITIONS_DIR, load_edition
@@ -135,7 +136,9 @@ QUERY = {
     + ["active", "inactive", "all", "alla"]
     + [s.value for s in CaseState]
     + [s.value for s in ReviewState]
-    + ["done", "due", "late", "upcoming"],
+    + ["done", "due", "late", "upcoming"]
+
+    + [s.value for s in OutboxState],
     "roll": [r.value for r in Role],
     "sjukvardsgrupp": ["1"],
     "answer_type": [t.value for t in AnswerType],
@@ -523,6 +526,8 @@ TRIGGER_FORMS = {
         "role_1": "verksamhetschef",
         "role_2": "medicinskt ansvarig",
         "role_3": "beställare",
+        "email_1": "vera@example.se",
+        "email_2": "",
     },
     "hold_meeting": {"minutes": "Genomgång av iakttagelserna."},
     "submit": {"report": "Klart."},
@@ -617,6 +622,8 @@ def _path_values(world) -> dict:
         "year": [dt.date.today().year - 1],
         "month": [3],
         "assignment_code": ["tu.kum", "tu.sjukstugor-vardplatser"],
+        "message_id": ["1"],
+        "token": ["okand-token"],
     }
 
 
@@ -696,6 +703,21 @@ def _baseline(endpoint: str, world, args: dict) -> dict:
             "repeat": "grusväg tallskog kaffepanna",
         },
         "checklists.return_checklist": {"message": "Komplettera."},
+        "rounds.extend": {
+            "extend-scope": "all",
+            "extend-new_deadline": "2025-04-01",
+            "extend-reason": "Sjukdom.",
+        },
+        "rounds.add_unit": {"add-unit": "", "add-reason": "Glömdes."},
+        "rounds.close": {"close-confirm": "y", "close-reason": "Tiden är ute."},
+        "users.set_email": {"email": "ny@example.se"},
+        "users.own_email": {"email": "ny@example.se"},
+        "users.own_notifications": {
+            "notify_due_soon": "y",
+            "notify_overdue": "y",
+            "notify_rounds": "",
+            "notify_invitations": "y",
+        },
         "checklists.upload": {"file": ""},
         "cases.upload": {"document_kind": "application", "file": ""},
         "dialogs.new": unit | {"title": "Dialog"},

@@ -391,3 +391,23 @@ def test_the_date_place_and_theme_change_until_the_agenda_is_sent(db, world, mon
         jo.replan_joint_dialog(
             db, world["bo"], joint, meeting_on=later, place="Umeå", theme=joint.theme
         )
+
+
+def test_sending_the_agenda_emails_each_head_with_an_address_once(db, world):
+    """The agenda goes out through the outbox in the sending's transaction (§7.1.2): one
+    e-mail per head of unit who has an address, none twice if the agenda is sent again."""
+    from audit.outbox import OutboxMessage
+
+    world["vc_byske"].email = "vc.byske@example.se"
+    db.flush()
+    joint = plan(db, world)
+    jm.JOINT_DIALOG.fire(db, world["bo"], joint, "write_agenda", data={"agenda": "1. Läget"})
+    jm.JOINT_DIALOG.fire(db, world["bo"], joint, "send_agenda", data={})
+    rows = db.scalars(sa.select(OutboxMessage)).all()
+    assert [(r.user_id, r.key) for r in rows] == [
+        (world["vc_byske"].id, f"joint:{joint.id}:agenda:user:{world['vc_byske'].id}")
+    ]
+    assert rows[0].subject.startswith("Kallelse: gemensam dialog")
+    assert "1. Läget" in rows[0].body and "Regionens hus" in rows[0].body
+    jm._mail_agenda(db, joint, {world["vc_byske"].id})  # sent again: nothing new
+    assert db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1

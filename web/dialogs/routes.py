@@ -125,7 +125,11 @@ def _data(trigger: str, form) -> dict:
     if trigger == "book_meeting":
         meeting_at = parse_datetime(form.get("meeting_at", ""), STOCKHOLM)
         participants = [
-            {"name": form.get(f"name_{n}", ""), "role_title": form.get(f"role_{n}", "")}
+            {
+                "name": form.get(f"name_{n}", ""),
+                "role_title": form.get(f"role_{n}", ""),
+                "email": form.get(f"email_{n}", ""),
+            }
             for n in range(1, PARTICIPANT_ROWS + 1)
         ]
         return {
@@ -261,6 +265,29 @@ def link_checklist(dialog_id):
         )
     flash(_("The dialog's checklist has been saved."), "info")
     return redirect(url_for("dialogs.show", dialog_id=dialog.id, _anchor="material-h"))
+
+
+@bp.route("/<int:dialog_id>/inbjudan.ics")
+def invitation(dialog_id):
+    """Mötesinbjudan (.ics, METHOD:REQUEST) of a booked meeting, the same as e-mailed."""
+    from audit.models import User
+    from workflows.calendar import dialog_invitation
+    from workflows.notifications import base_url
+
+    dialog = g.dialog
+    if dialog.status != DialogState.MEETING_BOOKED or dialog.meeting_at is None:
+        abort(404)
+    booker = get_db().get(User, dialog.created_by_id) if dialog.created_by_id else None
+    organizer = wf.organizer_of(booker or current_user)
+    body = dialog_invitation(dialog, organizer, base_url())
+    return (
+        body,
+        200,
+        {
+            "Content-Type": "text/calendar; charset=utf-8; method=REQUEST",
+            "Content-Disposition": f'attachment; filename="uppfoljningsmote-{dialog.id}.ics"',
+        },
+    )
 
 
 try:

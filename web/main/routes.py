@@ -27,10 +27,10 @@ from workflows.models import (
     DialogState,
     FollowUpDialog,
     PlanState,
-    Reminder,
     SanctionCase,
     SanctionState,
 )
+from workflows.notifications import open_reminders
 
 
 @bp.route("/")
@@ -89,19 +89,8 @@ def start():
         ).all()
     checklist_progress = progress(db, [c.id for c, _, _ in waiting + to_review])
     tasks = _workflow_tasks(db, roles)
-    reminders = (
-        db.scalars(
-            restrict_to_visible(
-                sa.select(Reminder)
-                .where(Reminder.created_at >= utcnow() - dt.timedelta(days=14))
-                .order_by(Reminder.due_on),
-                current_user,
-                Reminder.unit_id,
-            ).limit(20)
-        ).all()
-        if roles & {Role.VERKSAMHETSCHEF, Role.PERSONAL, Role.BESTALLARE, Role.GRANSKARE}
-        else []
-    )
+    # The open deadlines whose turn is this user's (workflows.notifications.TURN).
+    reminders = open_reminders(db, current_user)
     joint_have = None
     if Role.BESTALLARE in roles:  # the purchaser's own duty: two joint dialogs a year (§7.1.2)
         joint_have = held_or_planned(db, dt.date.today().year)

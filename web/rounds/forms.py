@@ -1,8 +1,8 @@
-"""The form to open a round."""
+"""The forms to open a round and to manage it once open."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from checklists.rounds import Round
 from web.checklists.forms import MultiCheckboxField
@@ -94,3 +94,43 @@ def _one_of(field, values, message) -> None:
     known = {str(choice[0]) for choice in field.choices or []}
     if any(value not in known for value in values):
         raise ValidationError(message)
+
+
+# --- managing an open round ------------------------------------------------------------------
+
+ALL_UNITS = "all"
+_REASON = [
+    DataRequired(message=_l("Give a reason.")),
+    Length(max=500, message=_l("At most %(max)d characters.", max=500)),
+]
+
+
+class ExtendDeadlineForm(BaseForm):
+    """Förläng svarstiden: for every unit or one, with a reason (in the trail)."""
+
+    scope = SelectField(_l("For"), default=ALL_UNITS, validate_choice=True)
+    new_deadline = DateField(
+        _l("New last day to answer"),
+        validators=[InputRequired(message=_l("Enter a date as YYYY-MM-DD.")), date_in_range],
+    )
+    reason = StringField(_l("Reason"), validators=_REASON)
+
+
+class AddUnitForm(BaseForm):
+    """Lägg till en enhet som saknades i omgången."""
+
+    unit = SelectField(_l("Unit"), validate_choice=True)
+    reason = StringField(_l("Reason"), validators=_REASON)
+
+
+class CloseRoundForm(BaseForm):
+    """Stäng omgången."""
+
+    confirm = BooleanField(
+        _l("I understand that units that have not submitted are closed as not submitted."),
+        validators=[DataRequired(message=_l("Confirm that the round is to be closed."))],
+    )
+    reason = StringField(
+        _l("Comment (optional)"),
+        validators=[Length(max=500, message=_l("At most %(max)d characters.", max=500))],
+    )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -19,10 +21,16 @@ from checklists.answers import Status
 from checklists.models import CatalogEdition, Requirement
 from checklists.rounds import Checklist, ChecklistStatus, Round
 from web.database import get_db
-from web.forms import choices
+from web.forms import BaseForm, choices
 from web.labels import label
 from web.rounds import bp
-from web.rounds.forms import OpenRoundForm
+from web.rounds.forms import (
+    ALL_UNITS,
+    AddUnitForm,
+    CloseRoundForm,
+    ExtendDeadlineForm,
+    OpenRoundForm,
+)
 
 
 @bp.route("/")
@@ -329,13 +337,36 @@ def _sort(rows: list[OverviewRow], key: str, descending: bool) -> None:
     )
 
 
+def _round(round_id: int) -> Round:
+    round_ = get_db().get(Round, round_id)
+    if round_ is None:
+        abort(404)
+    return round_
+
+
 @bp.route("/<int:round_id>")
 def overview(round_id):
     """The round's heat map: units × areas, filterable and sortable without JavaScript."""
+    return _overview(_round(round_id))
+
+
+def _manage_forms(db, round_, extend=None, add=None, close=None) -> dict:
+    """The management forms of an open round, with their choices."""
+    extend = extend or ExtendDeadlineForm(prefix="extend", formdata=None)
+    add = add or AddUnitForm(prefix="add", formdata=None)
+    close = close or CloseRoundForm(prefix="close", formdata=None)
+    pending = ops.unsubmitted(db, round_) if round_.closed_at is None else []
+    extend.scope.choices = [(ALL_UNITS, _("All units"))] + [
+        (str(c.id), f"{c.unit.name} ({c.due_on.isoformat()})") for c in pending
+    ]
+    add.unit.choices = [("", _("Choose a unit"))] + [
+        (u.code, f"{u.name} ({u.code})") for u in ops.addable_units(db, round_)
+    ]
+    return {"extend": extend, "add": add, "close": close, "pending": pending}
+
+
+def _overview(round_, *, manage=None, error=None, status=200):
     db = get_db()
-    round_ = db.get(Round, round_id)
-    if round_ is None:
-        abort(404)
     filters = {
         name: request.args[name]
         for name, allowed in _OVERVIEW_FILTERS.items()
@@ -367,4 +398,109 @@ def overview(round_id):
         Area=Area,
         Operator=Operator,
         ChecklistStatus=ChecklistStatus,
+        manage=manage or _manage_forms(db, round_),
+        manage_error=error,
+        can_manage=ops.can_review(current_user) and round_.closed_at is None,
+    ), status
+
+
+def _refused(round_, manage, exc):
+    get_db().rollback()
+    return _overview(get_db().get(Round, round_.id), manage=manage, error=str(exc), status=409)
+
+
+@bp.route("/<int:round_id>/forlang", methods=["POST"])
+def extend(round_id):
+    """Förläng svarstiden för alla enheter eller en, med skäl."""
+    db = get_db()
+    round_ = _round(round_id)
+    form = ExtendDeadlineForm(prefix="extend")
+    manage = _manage_forms(db, round_, extend=form)
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _overview(round_, manage=manage, status=422)
+    checklist = None
+    if form.scope.data != ALL_UNITS:
+        checklist = db.get(Checklist, int(form.scope.data))
+    try:
+        ops.extend_deadline(
+            db, current_user, round_, form.new_deadline.data, form.reason.data, checklist
+        )
+    except (ops.ChecklistError, TextRefused) as exc:
+        return _refused(round_, manage, exc)
+    flash(_("The deadline has been extended."), "info")
+    return redirect(url_for("rounds.overview", round_id=round_.id, _anchor="manage-h"))
+
+
+@bp.route("/<int:round_id>/paminn", methods=["POST"])
+def remind(round_id):
+    """Påminn enheterna som inte har skickat in (e-post via utkorgen)."""
+    db = get_db()
+    round_ = _round(round_id)
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    try:
+        queued = ops.remind_unsubmitted(db, current_user, round_, dt.date.today())
+    except ops.ChecklistError as exc:
+        return _refused(round_, _manage_forms(db, round_), exc)
+    flash(
+        ngettext(
+            "%(num)s reminder has been queued for e-mail.",
+            "%(num)s reminders have been queued for e-mail.",
+            queued,
+        )
+        if queued
+        else _(
+            "No new reminders: the units were reminded today already, or nobody there has "
+            "an e-mail address that wants them."
+        ),
+        "info",
     )
+    return redirect(url_for("rounds.overview", round_id=round_.id, _anchor="manage-h"))
+
+
+@bp.route("/<int:round_id>/stang", methods=["POST"])
+def close(round_id):
+    """Stäng omgången: units that have not submitted are closed as not submitted."""
+    db = get_db()
+    round_ = _round(round_id)
+    form = CloseRoundForm(prefix="close")
+    manage = _manage_forms(db, round_, close=form)
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _overview(round_, manage=manage, status=422)
+    try:
+        count = ops.close_round(db, current_user, round_, form.reason.data)
+    except (ops.ChecklistError, TextRefused) as exc:
+        return _refused(round_, manage, exc)
+    flash(
+        _("The round is closed; %(n)s units had not submitted.", n=count)
+        if count
+        else _("The round is closed."),
+        "info",
+    )
+    return redirect(url_for("rounds.overview", round_id=round_.id))
+
+
+@bp.route("/<int:round_id>/enheter", methods=["POST"])
+def add_unit(round_id):
+    """Lägg till en enhet som saknades."""
+    db = get_db()
+    round_ = _round(round_id)
+    form = AddUnitForm(prefix="add")
+    manage = _manage_forms(db, round_, add=form)
+    if not form.validate_on_submit() or not form.unit.data:
+        if form.csrf_token.errors:
+            abort(400)
+        if not form.unit.data and not form.unit.errors:
+            form.unit.errors = [_("Choose a unit.")]
+        return _overview(round_, manage=manage, status=422)
+    unit = db.scalar(sa.select(Unit).where(Unit.code == form.unit.data))
+    try:
+        ops.add_unit(db, current_user, round_, unit, form.reason.data)
+    except (ops.ChecklistError, TextRefused) as exc:
+        return _refused(round_, manage, exc)
+    flash(_("The unit has been added to the round."), "info")
+    return redirect(url_for("rounds.overview", round_id=round_.id, _anchor="manage-h"))

@@ -1,9 +1,10 @@
 """Forms of user administration and the own password change."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from audit.outbox import valid_email
 from web.forms import BaseForm
 
 NO_UNIT = ""
@@ -67,3 +68,35 @@ class OwnPasswordForm(BaseForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+def _email_address(form, field):
+    value = (field.data or "").strip()
+    if value and not valid_email(value):
+        raise ValidationError(_l("Enter an e-mail address such as name@example.se."))
+
+
+class EmailForm(BaseForm):
+    """E-postadress: where reminders and invitations go; empty for none."""
+
+    email = StringField(
+        _l("E-mail address"),
+        description=_l(
+            "Reminders and meeting invitations are sent here. Leave it empty for no e-mail."
+        ),
+        validators=[Length(max=254), _email_address],
+        render_kw={"autocomplete": "email", "spellcheck": "false", "type": "email"},
+    )
+
+
+class NotificationsForm(BaseForm):
+    """Aviseringar: which kinds of e-mail the user wants."""
+
+    notify_due_soon = BooleanField(_l("Reminders before a deadline"))
+    notify_overdue = BooleanField(_l("When a deadline has passed"))
+    notify_rounds = BooleanField(_l("Reminders of follow-up rounds not submitted"))
+    notify_invitations = BooleanField(_l("Meeting invitations"))
+
+    @staticmethod
+    def attributes() -> tuple[str, ...]:
+        return ("notify_due_soon", "notify_overdue", "notify_rounds", "notify_invitations")

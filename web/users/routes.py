@@ -18,7 +18,14 @@ from web.forms import BaseForm
 from web.labels import label
 from web.redirects import safe_local_path
 from web.users import bp
-from web.users.forms import NO_UNIT, GrantRoleForm, NewUserForm, OwnPasswordForm
+from web.users.forms import (
+    NO_UNIT,
+    EmailForm,
+    GrantRoleForm,
+    NewUserForm,
+    NotificationsForm,
+    OwnPasswordForm,
+)
 from web.workflow_views import REFUSED, timeline
 
 SORT_COLUMNS = {
@@ -153,9 +160,15 @@ def _user(user_id: int) -> User:
 
 
 def _detail(
-    user: User, *, grant: GrantRoleForm | None = None, error: str | None = None, status=200
+    user: User,
+    *,
+    grant: GrantRoleForm | None = None,
+    email: EmailForm | None = None,
+    error: str | None = None,
+    status=200,
 ):
     grant = grant or GrantRoleForm(formdata=None)
+    email = email or EmailForm(formdata=None, data={"email": user.email or ""})
     _role_choices(grant)
     last = get_db().scalar(
         sa.select(sa.func.max(LoginSession.created_at)).where(LoginSession.user_id == user.id)
@@ -166,6 +179,7 @@ def _detail(
         user=user,
         roles=roles,
         grant=grant,
+        email_form=email,
         error=error,
         last_login=last,
         timeline=timeline("user", user.id),
@@ -282,3 +296,109 @@ def own_password():
     return render_template(
         "users/own_password.html", form=form, forced=current_user.must_change_password
     ), status
+
+
+@bp.route("/anvandare/<int:user_id>/e-post", methods=["POST"])
+def set_email(user_id):
+    """Ändra användarens e-postadress (administratör)."""
+    user = _user(user_id)
+    form = EmailForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _detail(user, email=form, status=422)
+    try:
+        accounts.set_email(get_db(), _actor(), user, form.email.data)
+    except AccountError as exc:
+        get_db().rollback()
+        form.email.errors = [*form.email.errors, str(exc)]
+        return _detail(_user(user_id), email=form, status=422)
+    flash(_("The e-mail address has been saved."), "info")
+    return redirect(url_for("users.detail", user_id=user.id))
+
+
+# --- the user's own account: e-mail, notifications, calendar feed ----------------------------
+
+
+def _account(*, email=None, notifications=None, feed_url=None, status=200):
+    from workflows.calendar import active_token
+
+    user = current_user
+    email = email or EmailForm(formdata=None, data={"email": user.email or ""})
+    notifications = notifications or NotificationsForm(
+        formdata=None,
+        data={a: getattr(user, a) for a in NotificationsForm.attributes()},
+    )
+    token = active_token(get_db(), user)
+    headers = {"Cache-Control": "no-store"} if feed_url else {}
+    return (
+        render_template(
+            "users/account.html",
+            email_form=email,
+            notifications=notifications,
+            token=token,
+            feed_url=feed_url,
+        ),
+        status,
+        headers,
+    )
+
+
+@bp.route("/konto/")
+def account():
+    """Mitt konto: e-postadress, aviseringar och kalenderlänk."""
+    return _account()
+
+
+@bp.route("/konto/e-post", methods=["POST"])
+def own_email():
+    """Ändra din e-postadress."""
+    form = EmailForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _account(email=form, status=422)
+    try:
+        accounts.set_email(get_db(), _actor(), current_user, form.email.data)
+    except AccountError as exc:
+        get_db().rollback()
+        form.email.errors = [*form.email.errors, str(exc)]
+        return _account(email=form, status=422)
+    flash(_("Your e-mail address has been saved."), "info")
+    return redirect(url_for("users.account"))
+
+
+@bp.route("/konto/aviseringar", methods=["POST"])
+def own_notifications():
+    """Välj vilka e-postmeddelanden du vill få."""
+    form = NotificationsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    accounts.set_notifications(
+        get_db(), _actor(), current_user, {a: form[a].data for a in form.attributes()}
+    )
+    flash(_("Your notification settings have been saved."), "info")
+    return redirect(url_for("users.account"))
+
+
+@bp.route("/konto/kalender", methods=["POST"])
+def calendar_token():
+    """Skapa eller byt kalenderlänk: the new secret URL is shown once."""
+    from workflows.calendar import create_token
+
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    token = create_token(get_db(), current_user)
+    return _account(feed_url=url_for("calendar.feed", token=token, _external=True))
+
+
+@bp.route("/konto/kalender/aterkalla", methods=["POST"])
+def revoke_calendar_token():
+    """Återkalla kalenderlänken: the URL stops working at once."""
+    from workflows.calendar import revoke_token
+
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    if revoke_token(get_db(), current_user):
+        flash(_("The calendar link has been revoked. It no longer works."), "info")
+    return redirect(url_for("users.account"))

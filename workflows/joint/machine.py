@@ -207,12 +207,54 @@ def _store_sending(joint, data, session, user):
             [{"joint_dialog_id": joint.id, "unit_id": unit_id} for unit_id in new_units],
         )
     session.expire(joint, ["recipients", "attendance"])
-    # Where the outbox (issue 12) queues the agenda's e-mail to ``new_recipients``: here, in
-    # the same transaction as the sending's audit event.
+    _mail_agenda(session, joint, {user_id for _unit, user_id in new_recipients})
     data["recipients"] = [user_id for _unit, user_id in recipients]
     data["units"] = list(units)
     data["sent_on"] = today()
     data["late_reason"] = joint.late_reason
+
+
+def agenda_email_body(joint, name: str, link: str) -> str:
+    """The agenda's e-mail to one head of unit (Swedish, plain text)."""
+    return (
+        f"Hej {name},\n\n"
+        "Beställarenheten kallar till gemensam dialog mellan beställaren och vårdgivarna "
+        "(Uppdrag och regler §7.1.2).\n\n"
+        f"Datum: {joint.meeting_on.isoformat()}\n"
+        f"Plats: {joint.place}\n"
+        f"Tema: {joint.theme}\n\n"
+        f"Agenda:\n{joint.agenda or ''}\n\n"
+        f"Öppna: {link}\n\n"
+        "Du får det här brevet som verksamhetschef. Vilka kallelser du får med e-post väljer "
+        "du under Mitt konto.\n\n"
+        "Hälsoval uppföljning, Region Västerbotten\n"
+    )
+
+
+def _mail_agenda(session, joint, user_ids: set[int]) -> None:
+    """Skicka agendan (§7.1.2: "Agenda sammanställs och sänds ut av beställaren"): one e-mail
+    per newly invited head of unit, through the outbox in the sending's transaction (a unit
+    invited again is not mailed twice: the key names the dialog and the person)."""
+    from audit.models import User
+    from audit.outbox import Email, NotificationKind, base_url, enqueue_emails
+
+    if not user_ids:
+        return
+    link = f"{base_url()}/gemensamma-dialoger/{joint.id}"
+    people = session.scalars(sa.select(User).where(User.id.in_(user_ids))).all()
+    enqueue_emails(
+        session,
+        [
+            Email(
+                key=f"joint:{joint.id}:agenda:user:{person.id}",
+                user=person,
+                subject=f"Kallelse: gemensam dialog {joint.meeting_on.isoformat()} – {joint.theme}",
+                body=agenda_email_body(joint, person.display_name, link),
+                kind=NotificationKind.INVITATION,
+            )
+            for person in people
+        ],
+    )
 
 
 def _store_held(joint, data, session, user):
