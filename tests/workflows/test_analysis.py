@@ -571,3 +571,89 @@ def test_the_sections_take_a_constant_number_of_queries(world, db):
         )
     db.commit()
     assert _statements(db, YEAR) == before
+
+
+def test_joint_dialogs_reviews_and_reports_equal_sql(world, db):
+    """The sections fed by the joint dialogs (§7.1.2), the särskilda fördjupningar (§7.1.3)
+    and the recurring reports (§2.6, §6.9) equal SQL over the same rows."""
+    from audit.models import Unit
+    from workflows.joint.models import (
+        Attendance,
+        JointDialog,
+        JointDialogAttendance,
+        JointDialogState,
+        JointFollowUp,
+    )
+    from workflows.reviews.operations import open_review
+
+    units = db.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.id)).all()
+    held = JointDialog(
+        theme="Kompetensförsörjning",
+        meeting_on=dt.date(YEAR, 5, 12),
+        place="Regionens hus",
+        status=JointDialogState.MINUTES_PUBLISHED,
+        created_by_id=world["bo"].id,
+    )
+    planned = JointDialog(
+        theme="Tillgänglighet",
+        meeting_on=dt.date(YEAR, 11, 3),
+        place="Regionens hus",
+        status=JointDialogState.PLANNED,
+        created_by_id=world["bo"].id,
+    )
+    db.add_all([held, planned])
+    db.flush()
+    statuses = [Attendance.ATTENDED, Attendance.REPRESENTED, Attendance.ABSENT, None]
+    for n, unit in enumerate(units):
+        db.add(JointDialogAttendance(dialog=held, unit_id=unit.id, status=statuses[n % 4]))
+    db.add(JointFollowUp(dialog=held, text="Följ upp bemanningen.", unit_id=units[0].id))
+    open_review(
+        db,
+        world["bo"],
+        units[0],
+        title="Bemanning",
+        concern="Upprepade brister.",
+        complaints=["Klagomål om väntetider."],
+    )
+    db.flush()
+
+    t = table("joint_dialogs", db)
+    rows = sql(
+        db,
+        """SELECT j.theme,
+                  SUM(CASE WHEN a.status IN ('attended', 'represented') THEN 1 ELSE 0 END),
+                  SUM(CASE WHEN a.status = 'absent' THEN 1 ELSE 0 END),
+                  (SELECT COUNT(*) FROM joint_follow_ups f WHERE f.joint_dialog_id = j.id)
+             FROM joint_dialogs j LEFT JOIN joint_dialog_attendance a ON a.joint_dialog_id = j.id
+            WHERE j.meeting_on BETWEEN :a AND :b GROUP BY j.id, j.theme""",
+        a=dt.date(YEAR, 1, 1),
+        b=dt.date(YEAR, 12, 31),
+    )
+    assert {r[1]: (r[3], r[4], r[5]) for r in t.rows} == {
+        r[0]: (int(r[1] or 0), int(r[2] or 0), r[3]) for r in rows
+    }
+    assert t.totals[0][1] == "1 genomförda"
+
+    t = table("in_depth_reviews", db)
+    rows = sql(
+        db,
+        """SELECT r.title, COUNT(s.id) FROM in_depth_reviews r
+             JOIN review_signals s ON s.review_id = r.id GROUP BY r.id, r.title""",
+    )
+    assert {r[1]: (r[3], r[4]) for r in t.rows} == {r[0]: ("Pågår", r[1]) for r in rows}
+
+    t = table("recurring_reports", db)
+    from workflows.reports.operations import reports_on_time
+
+    expected = {
+        r.kind: (r.expected, r.on_time, r.late, r.missing)
+        for r in reports_on_time(db, YEAR, today=min(dt.date.today(), dt.date(YEAR, 12, 31)))
+    }
+    units_expected = sql(
+        db, "SELECT COUNT(*) FROM units WHERE active AND kind IN ('halsocentral', 'sjukstuga')"
+    )[0][0]
+    by_title = {r[0]: r[1:5] for r in t.rows}
+    assert by_title["Patientsäkerhetsberättelse senast 1 mars (§2.6)"] == list(
+        expected["patient_safety"]
+    )
+    assert expected["patient_safety"][0] == units_expected

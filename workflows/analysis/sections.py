@@ -724,10 +724,159 @@ def assignment_figures(scope: Scope) -> Table:
     )
 
 
+# --- the joint dialogs, the in-depth reviews, the recurring reports ---------------------------
+
+JOINT_STATE_WORDS = {
+    "planned": "Planerad",
+    "agenda_written": "Agenda skriven",
+    "agenda_sent": "Agenda utsänd",
+    "held": "Mötet genomfört",
+    "minutes_written": "Protokoll skrivet",
+    "minutes_published": "Protokoll publicerat",
+    "closed": "Avslutad",
+    "cancelled": "Inställd",
+}
+JOINT_NOT_HELD = {"planned", "agenda_written", "agenda_sent", "cancelled"}
+
+
+def joint_dialogs(scope: Scope) -> Table:
+    """Gemensamma dialoger (§7.1.2, "minst två gånger per år"): each of the year's joint
+    dialogs with its state, the units present or represented and absent, and its follow-ups
+    and the findings they became (workflows.joint.operations.joint_dialogs_for_year)."""
+    from workflows.joint.operations import joint_dialogs_for_year
+
+    rows, held = [], 0
+    for d in joint_dialogs_for_year(scope.db, scope.year):
+        state = str(d.status.value)
+        held += state not in JOINT_NOT_HELD
+        counts = list(d.attendance.values())
+        rows.append(
+            [
+                d.meeting_on.isoformat(),
+                d.theme,
+                JOINT_STATE_WORDS.get(state, state),
+                sum(c.get("attended", 0) + c.get("represented", 0) for c in counts),
+                sum(c.get("absent", 0) for c in counts),
+                len(d.follow_ups),
+                sum(1 for f in d.follow_ups if f.get("finding_id")),
+            ]
+        )
+    totals = (
+        [["Totalt", f"{held} genomförda", "", *(sum(r[i] for r in rows) for i in range(3, 7))]]
+        if rows
+        else []
+    )
+    return Table(
+        key="joint_dialogs",
+        title="Gemensamma dialoger med utförarna",
+        reference="§7.1.2",
+        columns=_cols(
+            "Datum",
+            "Tema",
+            "Läge",
+            "Enheter närvarande eller företrädda",
+            "Enheter frånvarande",
+            "Uppföljningspunkter",
+            "som blev iakttagelser",
+            text=3,
+        ),
+        rows=rows,
+        totals=totals,
+        note=(
+            f"Regelboken kräver minst två gemensamma dialoger per år; {held} genomfördes "
+            f"{scope.year}."
+        ),
+    )
+
+
+REVIEW_OUTCOME_WORDS = {
+    "action_plan": "Åtgärdsplan",
+    "sanction": "Sanktionsärende",
+    "no_action": "Ingen åtgärd",
+    "cancelled": "Avbruten",
+}
+
+
+def in_depth_reviews(scope: Scope) -> Table:
+    """Särskilda fördjupningar (§7.1.3; §7.1.4 "slutsatserna från genomförda fördjupningar"):
+    each review of the year with its risk signals, its conclusions, the requirements put to
+    the unit and how it ended (workflows.reviews.operations.reviews_for_year)."""
+    from workflows.reviews.operations import reviews_for_year
+
+    rows = [
+        [
+            r.unit_name,
+            r.title,
+            r.conclusions or "",
+            REVIEW_OUTCOME_WORDS.get(r.outcome, "Pågår"),
+            len(r.signals),
+            len(r.requirements),
+        ]
+        for r in reviews_for_year(scope.db, scope.year)
+    ]
+    totals = (
+        [
+            [
+                "Totalt",
+                f"{len(rows)} fördjupningar",
+                "",
+                "",
+                *(sum(r[i] for r in rows) for i in (4, 5)),
+            ]
+        ]
+        if rows
+        else []
+    )
+    return Table(
+        key="in_depth_reviews",
+        title="Särskilda fördjupningar och deras slutsatser",
+        reference="§7.1.3",
+        columns=_cols(
+            "Enhet", "Fördjupning", "Slutsatser", "Utfall", "Risksignaler", "Krav", text=4
+        ),
+        rows=rows,
+        totals=totals,
+        note="Fördjupningar som öppnades, fick slutsatser eller avslutades under året.",
+    )
+
+
+REPORT_KIND_WORDS = {
+    "telephone": "Telefontillgänglighet per månad (§6.9)",
+    "patient_safety": "Patientsäkerhetsberättelse senast 1 mars (§2.6)",
+    "assignment": "Tilläggsuppdragens årsrapporter",
+}
+
+
+def recurring_reports(scope: Scope) -> Table:
+    """Återkommande rapporter i tid: the telephone reports, the patient-safety reports and the
+    tilläggsuppdrag annual reports expected in the year — on time, late, missing, judged at
+    the scope's day (workflows.reports.operations.reports_on_time)."""
+    from workflows.reports.operations import reports_on_time
+
+    rows = [
+        [
+            REPORT_KIND_WORDS.get(r.kind, r.kind),
+            r.expected,
+            r.on_time,
+            r.late,
+            r.missing,
+            ratio(r.on_time, r.on_time + r.late + r.missing),
+        ]
+        for r in reports_on_time(scope.db, scope.year, today=scope.as_of)
+    ]
+    return Table(
+        key="recurring_reports",
+        title="Återkommande rapporter: inlämnade i tid",
+        reference="§2.6, §6.9",
+        columns=_cols("Rapport", "Väntade", "I tid", "Sena", "Saknas", "Andel i tid"),
+        rows=rows,
+        note="En rapport som ännu inte skulle ha lämnats räknas varken som sen eller saknad.",
+    )
+
+
 # The analysis, in order: one function per section, ``(scope: Scope) -> Table``, whose table's
 # key is the function's name (the purchaser's text per section is stored under it; a test
-# checks). A new section is one function here — e.g. IVO's fast route, joint dialogs §7.1.2,
-# in-depth reviews' conclusions §7.1.3, the recurring reports on time.
+# checks). A new section is one function here.
 SECTIONS: list[Callable[[Scope], Table]] = [
     heat_map,
     compliance_by_requirement,
@@ -738,7 +887,10 @@ SECTIONS: list[Callable[[Scope], Table]] = [
     plans_over_time,
     sanctions,
     ivo_referrals,
+    in_depth_reviews,
     cases,
+    joint_dialogs,
+    recurring_reports,
     assignment_figures,
 ]
 
