@@ -267,8 +267,8 @@ def meeting_invitation(
     uid: str,
     sequence: int,
     summary: str,
-    start: dt.datetime,
-    end: dt.datetime,
+    start: dt.datetime | dt.date,
+    end: dt.datetime | dt.date,
     organizer: Attendee,
     attendees: Sequence[Attendee],
     location: str | None = None,
@@ -276,7 +276,8 @@ def meeting_invitation(
     url: str | None = None,
     method: str = "REQUEST",
 ) -> bytes:
-    """Mötesinbjudan: an iCalendar ``METHOD:REQUEST`` (or ``CANCEL``) for one meeting.
+    """Mötesinbjudan: an iCalendar ``METHOD:REQUEST`` (or ``CANCEL``) for one meeting; with
+    dates instead of datetimes, an all-day event (the joint dialog has a day, not a time).
 
     ``uid`` is stable for the meeting and ``sequence`` grows with every change to it (RFC 5546
     §2.1.4), so a calendar that has it updates it. Attendees without an address are named in
@@ -291,8 +292,12 @@ def meeting_invitation(
     event.add("uid", _uid(uid))
     event.add("sequence", sequence)
     event.add("dtstamp", utcnow())
-    event.add("dtstart", start.astimezone(dt.UTC))
-    event.add("dtend", end.astimezone(dt.UTC))
+    if isinstance(start, dt.datetime):
+        event.add("dtstart", start.astimezone(dt.UTC))
+        event.add("dtend", end.astimezone(dt.UTC))
+    else:  # a meeting with a date and no time yet: an all-day event (DTEND is exclusive)
+        event.add("dtstart", start)
+        event.add("dtend", end)
     event.add("summary", summary)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     if location:
@@ -322,6 +327,24 @@ def meeting_invitation(
         event.add("attendee", address, encode=0)
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def joint_dialog_invitation(joint, organizer: Attendee, attendees, base_url: str) -> bytes:
+    """Inbjudan till den gemensamma dialogen (§7.1.2): an all-day event on its day, the
+    invited heads of unit as attendees; its UID is the feed's, so a calendar holds one."""
+    return meeting_invitation(
+        uid=f"joint-dialog-{joint.id}",
+        sequence=0,
+        summary=f"Gemensam dialog: {joint.theme}",
+        start=joint.meeting_on,
+        end=joint.meeting_on + dt.timedelta(days=1),
+        organizer=organizer,
+        attendees=attendees,
+        location=joint.place,
+        description="Gemensam dialog mellan beställaren och vårdgivarna enligt Uppdrag och "
+        "regler §7.1.2.",
+        url=f"{base_url}/gemensamma-dialoger/{joint.id}",
+    )
 
 
 def dialog_meeting_uid(dialog_id: int) -> str:

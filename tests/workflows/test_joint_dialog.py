@@ -409,5 +409,19 @@ def test_sending_the_agenda_emails_each_head_with_an_address_once(db, world):
     ]
     assert rows[0].subject.startswith("Kallelse: gemensam dialog")
     assert "1. Läget" in rows[0].body and "Regionens hus" in rows[0].body
+    # The invitation (§7.1.2's meeting) is attached: an all-day event on the meeting's day.
+    import icalendar
+
+    (attachment,) = rows[0].attachments
+    assert attachment["filename"] == "gemensam-dialog.ics"
+    calendar = icalendar.Calendar.from_ical(attachment["content"])
+    assert str(calendar["METHOD"]) == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("DTSTART") == joint.meeting_on
+    assert event.decoded("DTEND") == joint.meeting_on + dt.timedelta(days=1)
+    assert str(event["UID"]).startswith(f"joint-dialog-{joint.id}")
+    # The head with an address is an attendee; the one without is named in the description.
+    assert str(event["ATTENDEE"]) == "mailto:vc.byske@example.se"
+    assert world["vc_backen"].display_name in str(event["DESCRIPTION"])
     jm._mail_agenda(db, joint, {world["vc_byske"].id})  # sent again: nothing new
     assert db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1

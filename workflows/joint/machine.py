@@ -225,6 +225,7 @@ def agenda_email_body(joint, name: str, link: str) -> str:
         f"Tema: {joint.theme}\n\n"
         f"Agenda:\n{joint.agenda or ''}\n\n"
         f"Öppna: {link}\n\n"
+        "Inbjudan finns som bilaga (gemensam-dialog.ics) att lägga in i din kalender.\n\n"
         "Du får det här brevet som verksamhetschef. Vilka kallelser du får med e-post väljer "
         "du under Mitt konto.\n\n"
         "Hälsoval uppföljning, Region Västerbotten\n"
@@ -236,12 +237,21 @@ def _mail_agenda(session, joint, user_ids: set[int]) -> None:
     per newly invited head of unit, through the outbox in the sending's transaction (a unit
     invited again is not mailed twice: the key names the dialog and the person)."""
     from audit.models import User
-    from audit.outbox import Email, NotificationKind, base_url, enqueue_emails
+    from audit.outbox import Attachment, Email, NotificationKind, base_url, enqueue_emails
+    from workflows.calendar import Attendee, joint_dialog_invitation
 
     if not user_ids:
         return
     link = f"{base_url()}/gemensamma-dialoger/{joint.id}"
     people = session.scalars(sa.select(User).where(User.id.in_(user_ids))).all()
+    organizer = session.get(User, joint.agenda_sent_by_id)
+    ics = joint_dialog_invitation(
+        joint,
+        Attendee(organizer.display_name, organizer.email or None),
+        [Attendee(p.display_name, p.email or None) for p in people],
+        base_url(),
+    ).decode()
+    invitation = Attachment("gemensam-dialog.ics", ics, "text/calendar", {"method": "REQUEST"})
     enqueue_emails(
         session,
         [
@@ -250,6 +260,7 @@ def _mail_agenda(session, joint, user_ids: set[int]) -> None:
                 user=person,
                 subject=f"Kallelse: gemensam dialog {joint.meeting_on.isoformat()} – {joint.theme}",
                 body=agenda_email_body(joint, person.display_name, link),
+                attachments=(invitation,),
                 kind=NotificationKind.INVITATION,
             )
             for person in people
