@@ -154,9 +154,7 @@ class Finding(Base):
     __tablename__ = "findings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("checklist_items.id"), unique=True
-    )
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checklist_items.id"), unique=True)
     round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rounds.id"), index=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     requirement_id: Mapped[int] = mapped_column(sa.ForeignKey("requirements.id"), index=True)

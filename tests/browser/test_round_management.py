@@ -108,7 +108,8 @@ def test_extend_remind_add_and_close_a_round(live_server, live_env, signed_in):
                 sa.select(Checklist.id).where(Checklist.round_id == round_id)
             ).all()
             events = conn.execute(
-                sa.select(AuditEvent.action, AuditEvent.reason).where(
+                sa.select(AuditEvent.action, AuditEvent.reason)
+                .where(
                     sa.or_(
                         sa.and_(
                             AuditEvent.entity_type == "round",

@@ -364,9 +364,7 @@ def test_a_restricted_service_opens_its_capitation_case_from_the_case_page(app, 
     assert "Ärende om neddragning av kapiteringsersättningen" in bo.get(page).get_data(as_text=True)
 
 
-def test_the_start_page_asks_to_mark_a_decided_case_in_effect_from_its_first_day(
-    app, people, db
-):
+def test_the_start_page_asks_to_mark_a_decided_case_in_effect_from_its_first_day(app, people, db):
     """Before its first day the machine refuses "Markera att ärendet gäller"; the purchaser's
     start page does not offer it as a task until then."""
     vc, bo = client_for(app, "vc"), client_for(app, "bo")

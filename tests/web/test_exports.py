@@ -75,9 +75,10 @@ def test_the_minutes_pdf(app, world):
     assert " ".join(MINUTES.split()) in flat
     assert "Mats Mo" in flat and "medicinskt ansvarig" in flat
     assert "Påpekande" in flat  # the disposition of each finding
-    assert as_user(app, "other_vc").get(
-        f"/dialoger/{dialog.id}/minnesanteckningar.pdf"
-    ).status_code == 404
+    assert (
+        as_user(app, "other_vc").get(f"/dialoger/{dialog.id}/minnesanteckningar.pdf").status_code
+        == 404
+    )
 
 
 def test_no_minutes_pdf_before_the_meeting(app, world, db):
@@ -192,9 +193,7 @@ def test_a_text_that_looks_like_a_formula_stays_text_in_the_workbook(db, app, wo
     from checklists.rounds import Finding
 
     finding = db.get(Finding, world["findings"][0].id)
-    db.execute(
-        sa.update(Finding).where(Finding.id == finding.id).values(statement="=HYPERLINK(1)")
-    )
+    db.execute(sa.update(Finding).where(Finding.id == finding.id).values(statement="=HYPERLINK(1)"))
     db.commit()
     response = as_user(app, "bo").get(f"/omgangar/{world['round'].id}/resultat.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(response.data))
@@ -250,8 +249,16 @@ def test_the_audit_csv_is_for_reviewers_only(app, world):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("=1+1", "'=1+1"), ("+46", "'+46"), ("-1", "'-1"), ("@a", "'@a"), ("\tx", "'\tx"),
-     ("ok", "ok"), (None, ""), ("a=b", "a=b")],
+    [
+        ("=1+1", "'=1+1"),
+        ("+46", "'+46"),
+        ("-1", "'-1"),
+        ("@a", "'@a"),
+        ("\tx", "'\tx"),
+        ("ok", "ok"),
+        (None, ""),
+        ("a=b", "a=b"),
+    ],
 )
 def test_safe_cell(value, expected):
     assert safe_cell(value) == expected

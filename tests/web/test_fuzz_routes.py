@@ -137,7 +137,6 @@ QUERY = {
     + [s.value for s in CaseState]
     + [s.value for s in ReviewState]
     + ["done", "due", "late", "upcoming"]
-
     + [s.value for s in OutboxState],
     "roll": [r.value for r in Role],
     "sjukvardsgrupp": ["1"],

@@ -225,9 +225,7 @@ def test_the_rectification_deadline_is_reminded_of_once_soon_and_once_late(db, s
     assert len(sanction_reminders(db, "sanction_rectification")) == 2
 
 
-def test_the_kommunicering_reply_deadline_is_reminded_of_once_and_anew_when_extended(
-    db, sanction
-):
+def test_the_kommunicering_reply_deadline_is_reminded_of_once_and_anew_when_extended(db, sanction):
     from tests.workflows.test_sanction import INTENDED
 
     case, people, clock = sanction

@@ -100,12 +100,16 @@ def dialog_pdf(dialog_id):
     dialog = g.dialog
     if not dialog.minutes or dialog.status not in (DialogState.MEETING_HELD, DialogState.CLOSED):
         abort(404)
-    findings = get_db().scalars(
-        sa.select(DialogFinding)
-        .where(DialogFinding.dialog_id == dialog.id)
-        .options(selectinload(DialogFinding.finding).selectinload(Finding.requirement))
-        .order_by(DialogFinding.id)
-    ).all()
+    findings = (
+        get_db()
+        .scalars(
+            sa.select(DialogFinding)
+            .where(DialogFinding.dialog_id == dialog.id)
+            .options(selectinload(DialogFinding.finding).selectinload(Finding.requirement))
+            .order_by(DialogFinding.id)
+        )
+        .all()
+    )
     return pdf_response(
         "print/dialog_minutes.html",
         filename("minnesanteckningar", dialog.unit.code, dialog.id) + ".pdf",

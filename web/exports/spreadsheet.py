@@ -450,4 +450,3 @@ def round_workbook(db: Session, round_: Round, user: User, today: dt.date | None
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
