@@ -185,6 +185,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "users.set_status": roles(Role.ADMIN),
     "users.reset_password": roles(Role.ADMIN),
     "users.set_email": roles(Role.ADMIN),
+    "users.send_calendar_link": roles(Role.ADMIN),
     # Every logged-in user, whatever their roles (even none): their own password and account.
     "users.own_password": Access(roles=ALL_ROLES, any_user=True),
     # Exports: whoever sees the page sees its export, scoped to the same unit (the unit comes

@@ -455,6 +455,12 @@ MATRIX = {
     "users.own_password": ("GET", "/konto/losenord", {ANON: LOGIN}, OK),
     # An empty address is allowed (it removes the address).
     "users.set_email": ("POST", "/anvandare/{uid}/e-post", {ANON: LOGIN, **NOT_ADMIN}, 302),
+    "users.send_calendar_link": (
+        "POST",
+        "/anvandare/{uid}/kalenderlank",
+        {ANON: LOGIN, **NOT_ADMIN},
+        302,
+    ),
     "users.account": ("GET", "/konto/", {ANON: LOGIN}, OK),
     "users.own_email": ("POST", "/konto/e-post", {ANON: LOGIN}, 302),
     "users.own_notifications": ("POST", "/konto/aviseringar", {ANON: LOGIN}, 302),

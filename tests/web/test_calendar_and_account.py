@@ -381,3 +381,32 @@ def test_the_feed_holds_the_years_duties_and_the_joint_dialogs_the_user_may_see(
         )
         == 1
     )
+
+
+def test_the_administrator_emails_a_calendar_link_to_someone_who_never_logs_in(app, db, world):
+    """The verksamhetschef who never logs in gets their calendar by e-mail: the administratör
+    sends a new link (the secret only in the e-mail), the old one stops working."""
+    old_path = _new_feed(_client(app, "vc"))
+    admin = _client(app, "admin")
+    vc_id = world["vc"].id
+    page = f"/anvandare/{vc_id}"
+    token = csrf_token(admin, page)
+    response = admin.post(f"{page}/kalenderlank", data={"csrf_token": token})
+    assert response.status_code == 302
+    shown = admin.get(page).get_data(as_text=True)
+    assert "vera@example.se" in shown and "/kalender/" not in shown  # never on the page
+    message = db.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.key.like(f"calendar-link:{vc_id}:%"))
+    ).one()
+    assert message.recipient == "vera@example.se"
+    path = re.search(r"http://localhost(/kalender/\S+\.ics)", message.body).group(1)
+    assert any("Byskes uppföljning" in str(e["SUMMARY"]) for e in _events(app, path))
+    assert app.test_client().get(old_path).status_code == 404
+    event = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "calendar_link_sent")).one()
+    assert token not in event.after_data().__repr__()
+    # No address, no link: nothing is queued.
+    other = db.scalar(sa.select(User).where(User.username == "other"))
+    admin.post(f"/anvandare/{other.id}/kalenderlank", data={"csrf_token": token})
+    assert not db.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.key.like(f"calendar-link:{other.id}:%"))
+    ).all()

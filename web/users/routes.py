@@ -317,6 +317,51 @@ def set_email(user_id):
     return redirect(url_for("users.detail", user_id=user.id))
 
 
+@bp.route("/anvandare/<int:user_id>/kalenderlank", methods=["POST"])
+def send_calendar_link(user_id):
+    """Skicka kalenderlänk (administratör): a new personal calendar link e-mailed to the user,
+    for someone who never logs in (§7.1: what is due and late reaches them in their own
+    calendar). Any earlier link stops working; the secret is in the e-mail only, never on the
+    page or in the trail."""
+    from audit.outbox import enqueue_email
+    from audit.trail import record
+    from workflows.calendar import active_token, create_token
+
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    user = _user(user_id)
+    db = get_db()
+    if not user.active or not user.email:
+        flash(
+            _("A calendar link can be sent only to an active account with an e-mail address."),
+            "error",
+        )
+        return redirect(url_for("users.detail", user_id=user.id))
+    token = create_token(db, user)
+    row = active_token(db, user)
+    url = url_for("calendar.feed", token=token, _external=True)
+    enqueue_email(
+        db,
+        key=f"calendar-link:{user.id}:{row.id}",
+        user=user,
+        subject="Din kalenderlänk till Hälsoval uppföljning",
+        body=(
+            f"Hej {user.display_name},\n\n"
+            "Här är din personliga kalenderlänk med det som ska vara klart och det som är "
+            "försenat för dina enheter i Hälsoval uppföljning. Lägg till den som "
+            "prenumeration i din kalender (till exempel Outlook: Lägg till kalender > Från "
+            f"Internet):\n\n{url}\n\n"
+            "Länken är personlig: dela den inte. En tidigare länk slutar fungera nu. Be "
+            "administratören om en ny om den kommer i fel händer.\n\n"
+            "Hälsoval uppföljning, Region Västerbotten\n"
+        ),
+    )
+    record(db, _actor(), "user", user.id, "calendar_link_sent", after={"token": row.id})
+    db.commit()
+    flash(_("A new calendar link has been e-mailed to %(email)s.", email=user.email), "info")
+    return redirect(url_for("users.detail", user_id=user.id))
+
+
 # --- the user's own account: e-mail, notifications, calendar feed ----------------------------
 
 
