@@ -202,14 +202,16 @@ def test_an_unknown_dialog_or_follow_up_is_404(app, people):
     assert response.status_code == 404
 
 
-def test_the_reminder_of_the_purchasers_own_duty_reaches_the_region_not_the_units(app, people, db):
+def test_the_reminder_of_the_purchasers_own_duty_reaches_the_bestallare_only(app, people, db):
     from workflows.deadlines import scan
 
     scan(db, dt.date(2026, 9, 1))
     db.commit()
     text_of = "Minst två gemensamma dialoger med verksamhetsföreträdarna ska hållas per år"
     assert text_of in text(client_for(app, "bo").get("/"))
-    assert text_of in text(client_for(app, "greta").get("/"))
+    # The duty is the beställare's (workflows.notifications.TURN): not the granskare's, not
+    # the units'.
+    assert text_of not in text(client_for(app, "greta").get("/"))
     assert text_of not in text(client_for(app, "vc").get("/"))
 
 
