@@ -527,16 +527,9 @@ def _open_review(session, user, dialog, entry, data) -> dict:
 
 
 def _review_standing(entry: DialogFinding) -> str | None:
-    from workflows.reviews.machine import OPEN_STATES as REVIEW_OPEN
-    from workflows.reviews.models import InDepthReview, ReviewSignal
+    from workflows.reviews.operations import open_review_on_finding
 
-    review = sa.orm.object_session(entry).scalar(
-        sa.select(InDepthReview)
-        .join(ReviewSignal, ReviewSignal.review_id == InDepthReview.id)
-        .where(ReviewSignal.finding_id == entry.finding_id, InDepthReview.status.in_(REVIEW_OPEN))
-        .order_by(InDepthReview.id)
-        .limit(1)
-    )
+    review = open_review_on_finding(sa.orm.object_session(entry), entry.finding_id)
     if review is None:
         return None
     return f"den särskilda fördjupningen ”{review.title}”; avbryt den (med skäl) först"

@@ -188,6 +188,17 @@ def open_review(
     return review
 
 
+def open_review_on_finding(session: Session, finding_id: int) -> InDepthReview | None:
+    """The open särskild fördjupning resting on a finding (one of its signals), if any."""
+    return session.scalar(
+        sa.select(InDepthReview)
+        .join(ReviewSignal, ReviewSignal.review_id == InDepthReview.id)
+        .where(ReviewSignal.finding_id == finding_id, InDepthReview.status.in_(OPEN_STATES))
+        .order_by(InDepthReview.id)
+        .limit(1)
+    )
+
+
 def open_review_from_finding(
     session: Session,
     finding: Finding,
@@ -199,13 +210,7 @@ def open_review_from_finding(
     """The "fördjupning" disposition of a dialog finding: a review pre-filled with the finding
     (its requirement as the title, the note or the finding's statement as the concern). An open
     review already resting on the finding is returned instead of a second one."""
-    existing = session.scalar(
-        sa.select(InDepthReview)
-        .join(ReviewSignal, ReviewSignal.review_id == InDepthReview.id)
-        .where(ReviewSignal.finding_id == finding.id, InDepthReview.status.in_(OPEN_STATES))
-        .order_by(InDepthReview.id)
-        .limit(1)
-    )
+    existing = open_review_on_finding(session, finding.id)
     if existing is not None:
         return existing
     requirement = finding.requirement
